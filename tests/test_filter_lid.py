@@ -120,10 +120,40 @@ def test_japanese_guess_on_han_text_is_dropped(tmp_path):
 def test_default_backend_accuracy_on_udhr_paragraphs():
     result = evaluate("fasttext", eval_documents())
     assert result["languages"] == len(EVAL_DECLARATIONS) >= 40
-    assert result["sibling_accuracy"] >= 0.97  # hr/sr/bs and id/ms as their macrolanguage
-    assert result["accuracy"] >= 0.95
-    top = [tuple(c[:2]) for c in result["confusions"][:3]]
-    assert ("zlm", "ind") in top and ("bos", "hrv") in top  # id/ms and hr/sr/bs: the known confusions
+    assert result["accuracy"] >= 0.97  # strict: Bosnian labelled Croatian is wrong
+    assert result["sibling_accuracy"] >= 0.98  # hr/sr/bs and id/ms as their macrolanguage
+    # lid.176 alone: Malay read as Indonesian, Bosnian as Croatian; CLD2 settles most of these
+    alone = evaluate("fasttext", eval_documents(), sibling_judge=None)
+    top = [tuple(c[:2]) for c in alone["confusions"][:3]]
+    assert ("zlm", "ind") in top and ("bos", "hrv") in top
+    assert alone["accuracy"] < 0.96 and alone["sibling_accuracy"] == result["sibling_accuracy"]
+    settled = dict(((truth, predicted), n) for truth, predicted, n in result["confusions"])
+    assert settled.get(("zlm", "ind"), 0) < 5
+
+
+def test_sibling_judge_picks_the_member_and_keeps_the_family_mass():
+    from muri_gen.backends.lid.base import settle_siblings, to_prediction
+
+    ranked = [to_prediction("__label__hr", 0.6), to_prediction("__label__bs", 0.3), to_prediction("__label__sl", 0.05)]
+    [bosnian, slovene] = settle_siblings(ranked, [to_prediction("bs", 0.9)], "pycld2")
+    assert (bosnian.language, round(bosnian.score, 2), bosnian.label) == ("bos", 0.9, "__label__hr>pycld2:bs")
+    assert slovene.language == "slv"
+    # a judge naming another family, or the same member, changes nothing
+    assert settle_siblings(ranked, [to_prediction("sl", 0.9)], "pycld2") == ranked
+    assert settle_siblings(ranked, [to_prediction("hr", 0.9)], "pycld2") == ranked
+    assert settle_siblings(ranked, [], "pycld2") == ranked
+
+
+def test_sibling_judge_is_asked_only_about_macrolanguage_members(tmp_path):
+    cls = get_backend("lid", "fasttext")
+    backend = cls(cls.Config())
+    texts = [article("bos_latn", 3), article("spa", 3), article("mly_latn", 3)]
+    [bosnian, spanish, malay] = backend.identify_ranked(texts)
+    assert bosnian[0].language == "bos" and ">pycld2:" in bosnian[0].label
+    assert spanish[0].language == "spa" and ">" not in spanish[0].label
+    assert malay[0].language in ("zlm", "msa")
+    with pytest.raises(ValueError, match="unknown LID backend 'cld9'"):
+        cls.Config(sibling_judge="cld9")
 
 
 def test_backend_labels_map_to_the_one_registry():

@@ -234,7 +234,7 @@ def lid_overhead(corpus: Path, limit: int, out: Path) -> dict:
         ours = min(ours, time.perf_counter() - started)
     return {"benchmark": "lid_overhead", "ours": round(len(texts) / ours, 1), "baseline": round(len(texts) / raw, 1),
             "unit": "docs/s", "ratio": round(raw / ours, 3),
-            "note": f"{len(texts)} docs; language_id stage (script check, top-3, macrolanguage sums) vs raw "
+            "note": f"{len(texts)} docs; language_id stage (script check, top-3, macrolanguage sums, CLD2 sibling check) vs raw "
                     "fastText predict on the same lid.176.ftz; target ratio >= 0.77 (overhead <= 1.3x)"}
 
 

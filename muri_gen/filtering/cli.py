@@ -11,9 +11,13 @@ def lid_eval(
     backend: Annotated[str, typer.Option(help="LID backend: fasttext, pycld2, py3langid, langdetect")] = "fasttext",
     model_path: Annotated[Optional[str], typer.Option(help="fastText model file, e.g. GlotLID's model.bin")] = None,
     short: Annotated[Optional[int], typer.Option(help="Cut each paragraph to its first N characters")] = None,
+    sibling_judge: Annotated[Optional[str], typer.Option(
+        help="LID backend that settles hr/sr/bs, id/ms...; 'none' for the model alone (default: the backend's)")] = None,
 ) -> None:
-    """Accuracy of a LID backend on the UDHR in 70 languages (the language_id stage's decision rule)."""
+    """Accuracy of a LID backend on the UDHR in 71 languages (the language_id stage's decision rule)."""
     from muri_gen.filtering.lid_eval import eval_documents, evaluate
 
     options = {"model_path": model_path} if model_path else {}
+    if sibling_judge:
+        options["sibling_judge"] = None if sibling_judge == "none" else sibling_judge
     typer.echo(json.dumps(evaluate(backend, eval_documents(short_chars=short), **options), indent=1))

@@ -19,7 +19,7 @@ class LangDetectLID(RankedLanguageIdentifier):
             self.factory.load_profile(PROFILES_DIRECTORY)
             self.factory.set_seed(0)  # langdetect samples n-grams at random: fix it for retries
 
-    def identify_ranked(self, texts):
+    def rank(self, texts):
         from langdetect.lang_detect_exception import LangDetectException
 
         self.setup()

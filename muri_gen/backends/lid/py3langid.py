@@ -17,7 +17,7 @@ class Py3LangidLID(RankedLanguageIdentifier):
 
             self.identifier = LanguageIdentifier.from_modelpath(MODEL_DIR / MODEL_FILE, norm_probs=True)
 
-    def identify_ranked(self, texts):
+    def rank(self, texts):
         self.setup()
         results = []
         for text in texts:
