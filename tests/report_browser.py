@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import json
-import shutil
 import subprocess
 import time
 import urllib.request
@@ -22,10 +21,6 @@ CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run", "--remote-debugging-port=0",
          "--remote-allow-origins=*", "--window-size=1280,1000"]
-
-
-def available() -> bool:
-    return shutil.which(CHROMIUM) is not None
 
 
 class Page:

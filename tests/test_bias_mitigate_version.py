@@ -135,10 +135,6 @@ def test_rewrite_pairs_load_as_trl_preference_data(dpo_file):
 
 @pytest.mark.slow
 def test_rewrite_through_the_embedded_smollm2_backend(tmp_path, medqa):
-    import importlib.util
-
-    if importlib.util.find_spec("muri_gen.backends.llm.xllamacpp") is None:
-        pytest.skip("the xllamacpp LLM backend has not landed yet")
     from muri_gen.bias.mitigate.measure import RowCounts
     from muri_gen.bias.mitigate.swap import swapper
     from muri_gen.cli import app

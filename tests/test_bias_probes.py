@@ -1,6 +1,4 @@
 """Zero-shot probes: output labelling, the request plan, the report, and a real model (slow)."""
-import importlib.util
-
 import pytest
 
 from muri_gen.bias.lexicons import load_lexicon, load_probe_words
@@ -50,8 +48,6 @@ def test_probe_report_compares_with_reference_and_dataset():
 
 @pytest.mark.slow
 def test_probes_through_the_embedded_smollm2_backend(tmp_path):
-    if importlib.util.find_spec("muri_gen.backends.llm.xllamacpp") is None:
-        pytest.skip("the xllamacpp LLM backend has not landed yet")
     from typer.testing import CliRunner
 
     from muri_gen.cli import app

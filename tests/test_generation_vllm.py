@@ -31,7 +31,6 @@ def generate(llm, records, tmp_path, **options):
 
 
 def test_vllm_offline_writes_instructions_with_seeded_sampling(tmp_path, records, monkeypatch):
-    pytest.importorskip("vllm")
     for key, value in CPU_ENV.items():
         monkeypatch.setenv(key, value)
     llm = VLLMOffline(VLLMConfig(dtype="bfloat16", enforce_eager=True, max_model_len=2048))
@@ -53,7 +52,6 @@ def test_vllm_offline_writes_instructions_with_seeded_sampling(tmp_path, records
 
 
 def test_vllm_server_launched_by_the_backend_writes_instructions(tmp_path, records):
-    pytest.importorskip("vllm")
     from muri_gen import assets
 
     config = OpenAIConfig(model=str(assets.smollm2_hf()), launch="vllm", launch_env=CPU_ENV, max_concurrency=8,

@@ -32,7 +32,8 @@ STAGES_YAML = """\
 
 @pytest.fixture(scope="module")
 def ray_cluster():
-    ray = pytest.importorskip("ray")
+    import ray
+
     ray.init(num_cpus=2, include_dashboard=False)
     yield ray
     ray.shutdown()

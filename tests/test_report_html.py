@@ -123,7 +123,6 @@ def test_unfinished_run_renders_without_stats(tmp_path):
 
 
 def test_report_lid_backend_labels_instructions_the_post_filter_left_unlabelled(tmp_path):
-    pytest.importorskip("muri_gen.backends.lid.fasttext")
     stages = FULL_STAGES[:2] + ["{stage: test_report_postfilter, record_language: false}"]
     recipe = write_recipe(tmp_path, stages, sinks=["{sink: report, lid: lid}"])
     recipe.write_text(recipe.read_text() + "backends:\n  lid: {kind: lid, type: fasttext}\n")
@@ -139,8 +138,6 @@ def test_report_lid_backend_labels_instructions_the_post_filter_left_unlabelled(
 
 def test_report_of_the_real_filter_recipe(tmp_path):
     """pipelines/filter.yaml (real LID, quality, dedup stages on the UDHR demo corpus) with the report sink."""
-    for module in ("normalize", "language_id", "quality", "content_screen", "pii", "dedup", "sample"):
-        pytest.importorskip(f"muri_gen.stages.{module}")
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[1]

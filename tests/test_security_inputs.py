@@ -154,7 +154,8 @@ def non_loopback_address() -> str | None:
 
 @pytest.mark.slow
 def test_the_embedded_llm_server_listens_on_loopback_only():
-    xllamacpp = pytest.importorskip("muri_gen.backends.llm.xllamacpp")
+    from muri_gen.backends.llm import xllamacpp
+
     address = non_loopback_address()
     if address is None:
         pytest.skip("this machine has no non-loopback address to try")

@@ -83,7 +83,6 @@ def test_clean_keeps_quotes_the_source_had():
 
 @pytest.mark.slow
 def test_a_real_gguf_model_translates_through_the_llm_backend(tmp_path):
-    pytest.importorskip("muri_gen.backends.llm.xllamacpp", reason="the xllamacpp LLM backend is not built yet")
     rows = [{"id": "a", "language": "spa", "text": "Hola. Buenos días."}]
     (tmp_path / "in.jsonl").write_text(json.dumps(rows[0]) + "\n")
     (tmp_path / "r.yaml").write_text(textwrap.dedent(f"""\

@@ -72,7 +72,6 @@ def test_documents_over_the_limit_reach_the_model_in_pieces(tiny_nllb):
 
 @pytest.mark.slow
 def test_ctranslate2_conversion_gives_the_same_greedy_output(tiny_nllb, tmp_path):
-    pytest.importorskip("ctranslate2")
     from ctranslate2.converters import TransformersConverter
 
     from muri_gen.backends.translate.ctranslate2 import CTranslate2Translator
