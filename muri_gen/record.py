@@ -28,9 +28,11 @@ class Errored:
 Outcome = Union[dict, Rejected, Errored]
 
 
-def content_id(text: str) -> str:
-    """Stable id for records that come without one: the same text always gets the same id."""
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
+def generated_id(position: str, text: str) -> str:
+    """Id of a record that comes without one, from where it stands and what it says: the same input
+    always gets the same ids, and two copies of a text get two ids, so dedup can drop one of them."""
+    joined = f"{position}\x1f{text}".encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(joined, digest_size=12).hexdigest()
 
 
 def stable_hash(*parts: str) -> int:

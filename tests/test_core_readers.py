@@ -9,7 +9,7 @@ import zstandard
 
 from muri_gen.io.readers import InputError, read_records
 from muri_gen.recipe import InputConfig
-from muri_gen.record import Errored, Rejected, content_id
+from muri_gen.record import Errored, Rejected
 
 
 def read(path, **options):
@@ -63,10 +63,11 @@ def test_hf_dataset_saved_to_disk(tmp_path, udhr_rows):
     assert texts(items) == [r["text"] for r in udhr_rows[:30]]
 
 
-def test_missing_ids_get_stable_content_hash(tmp_path, write_jsonl, udhr_rows):
-    path = write_jsonl([{"text": udhr_rows[0]["text"]}, {"text": udhr_rows[0]["text"]}])
-    first, second = read(path)
-    assert first.record["id"] == second.record["id"] == content_id(udhr_rows[0]["text"])
+def test_missing_ids_are_stable_and_unique(tmp_path, write_jsonl, udhr_rows):
+    path = write_jsonl([{"text": udhr_rows[0]["text"]}, {"text": udhr_rows[0]["text"]}, {"text": udhr_rows[1]["text"]}])
+    ids = [item.record["id"] for item in read(path)]
+    assert len(set(ids)) == 3  # two copies of one text are two records
+    assert [item.record["id"] for item in read(path)] == ids  # a re-read (a resumed run) gives the same ids
 
 
 def test_bad_records_become_outcomes_with_reasons(tmp_path, udhr_rows):

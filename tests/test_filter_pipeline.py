@@ -120,6 +120,15 @@ def test_dedup_across_shards_records_what_it_duplicates(tmp_path, write_jsonl):
     assert {i: r["detail"] for i, r in rejected_again.items()} == dups
 
 
+def test_copies_without_ids_are_deduplicated(tmp_path, write_jsonl):
+    text = documents(declarations(["spa"])[0])[3]["text"]
+    path = write_jsonl([{"text": text, "language": "spa"}, {"text": text, "language": "spa"}])
+    stats, kept, rejected = run(tmp_path, path, "  - {stage: normalize}\n  - {stage: dedup}\n")
+    [copy] = rejected.values()
+    assert [r["id"] for r in kept] == [copy["detail"]["duplicate_of"]] and copy["detail"]["kind"] == "exact"
+    assert stats["input"] == 2 and stats["by_reason"] == {"dedup:duplicate": 1}
+
+
 def test_sample_caps_each_language_reproducibly(tmp_path, write_jsonl):
     rows = []
     for code in ("spa", "por_PT", "cat"):

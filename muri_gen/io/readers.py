@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from muri_gen.record import Errored, Rejected, content_id
+from muri_gen.record import Errored, Rejected, generated_id
 from muri_gen.recipe import InputConfig
 
 
@@ -97,7 +97,7 @@ def _from_mapping(row, position: str, config: InputConfig) -> ReadItem:
     if not text.strip():
         return ReadItem({"id": str(raw_id or position)}, Rejected("empty_text"))
     record = {
-        "id": str(raw_id) if raw_id is not None else content_id(text),
+        "id": str(raw_id) if raw_id is not None else generated_id(position, text),
         "text": text,
         "source_id": str(raw_id) if raw_id is not None else position,
     }

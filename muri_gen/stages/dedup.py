@@ -165,7 +165,7 @@ class Deduplicate(Stage):
                     key = exact_key(record_words) if config.exact else None
                     found = index.check_and_add(record["id"], key, signature, record.get("language") or "und")
                     if found and found["duplicate_of"] == record["id"]:
-                        # the same id twice: process() tells records apart by id only, so both stay
+                        # an input that repeats its own ids: process() tells records apart by id only
                         shared_ids += 1
                     elif found:
                         out.write(json.dumps({"id": record["id"], **found}, ensure_ascii=False) + "\n")
