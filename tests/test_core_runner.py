@@ -1,6 +1,7 @@
 """The runner: accounting adds up, failures stay per record, a killed run resumes without rework."""
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -51,6 +52,17 @@ def test_accounting_adds_up_with_bad_records(tmp_path, write_jsonl, udhr_rows):
     assert sum(c["input"] for c in stats["by_language"].values()) == stats["input"]
     assert json.loads((tmp_path / "out" / "stats.json").read_text()) == stats
     assert "test_min_chars" in (tmp_path / "out" / "recipe.yaml").read_text()
+
+
+def test_each_progress_bar_ends_full_at_the_records_that_reached_its_stage(tmp_path, write_jsonl, udhr_rows, capsys):
+    rows = udhr_rows[:30] + [{"id": f"short{i}", "text": "Corto."} for i in range(6)]
+    path = recipe(tmp_path, write_jsonl(rows), ["{stage: test_min_chars, min_chars: 20}", "{stage: test_slow_upper}"])
+    stats = run_recipe(load_recipe(path))
+    passed = stats["by_stage"]["test_min_chars"]["kept"]
+    assert passed == 30
+    bars = re.findall(r"(test_min_chars|test_slow_upper):[^|]*\|[^|]*\| (\d+/\d+)", capsys.readouterr().err)
+    final = dict(bars)  # the last state of each bar
+    assert final == {"test_min_chars": "36/36", "test_slow_upper": f"{passed}/{passed}"}
 
 
 def test_a_crashing_record_is_isolated_by_bisection(tmp_path, write_jsonl, udhr_rows):

@@ -33,7 +33,7 @@ log = logging.getLogger("muri_gen")
 
 
 def _run_group(plan: SegmentPlan, shards: list[int]) -> int:
-    run_shards(plan, shards, lambda stage_id, n: None)
+    run_shards(plan, shards, lambda stage_id, done, passed: None)
     return len(shards)
 
 

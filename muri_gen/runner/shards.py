@@ -72,8 +72,11 @@ def apply_isolated(stage, records: list[dict]) -> list[Outcome]:
     return outcomes
 
 
+Advance = Callable[[str, int, int], None]  # (stage id, records processed, records passed on)
+
+
 def process_records(
-    stages: list[tuple[str, object]], records: list[dict], batch_size: int, advance: Callable[[str, int], None]
+    stages: list[tuple[str, object]], records: list[dict], batch_size: int, advance: Advance
 ) -> tuple[list[dict], list[dict], list[dict], ShardStats]:
     """Push records through the stages, stage by stage, in batches. Returns kept, rejected, errored."""
     stats = ShardStats(input=len(records))
@@ -86,6 +89,7 @@ def process_records(
         started = time.perf_counter()
         for start in range(0, len(records), size):
             batch = records[start : start + size]
+            before = len(survivors)
             for record, outcome in zip(batch, apply_isolated(stage, batch)):
                 if isinstance(outcome, dict):
                     survivors.append(outcome)
@@ -97,7 +101,7 @@ def process_records(
                     errored.append({"id": record["id"], "stage": stage_id, "error": outcome.error,
                                     "language": language_of(record), "record": record})
                     stats.by_reason[f"{stage_id}:error"] += 1
-            advance(stage_id, len(batch))
+            advance(stage_id, len(batch), len(survivors) - before)
         counts.update({"in": len(records), "kept": len(survivors)})
         counts["seconds"] = round(time.perf_counter() - started, 4)
         records = survivors
@@ -122,7 +126,7 @@ def write_shard(run_dir: RunDir, segment: int, shard: int, kept, rejected, error
     write_atomic(run_dir.marker(segment, shard), b"")
 
 
-def run_shards(plan: SegmentPlan, shards: list[int], advance: Callable[[str, int], None]) -> None:
+def run_shards(plan: SegmentPlan, shards: list[int], advance: Advance) -> None:
     """Set the segment's stages up once, process each unfinished shard, tear everything down."""
     run_dir = RunDir(plan.run_root)
     context = RunContext(plan.resolved, run_dir)
