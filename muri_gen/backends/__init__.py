@@ -32,6 +32,10 @@ BACKENDS: dict[str, dict[str, str]] = {
         "openai": "muri_gen.backends.llm.openai:OpenAICompatibleLLM",
         "vllm": "muri_gen.backends.llm.vllm_offline:VLLMOffline",
     },
+    "classifier": {
+        "transformers": "muri_gen.backends.classify.transformers:TransformersClassifier",  # any HF text classifier
+        "profanity_check": "muri_gen.backends.classify.profanity_check:ProfanityCheckClassifier",  # English, sklearn
+    },
 }
 
 

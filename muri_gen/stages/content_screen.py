@@ -5,6 +5,12 @@ or digit on either side, except in languages written without spaces (Chinese, Ja
 where substrings are all there is. One hit never rejects a document (lists contain words that
 are offensive only in context): the decision is by the rate of hits per word together with a
 minimum number of hits and of distinct terms, and the fired rule is recorded.
+
+An optional classifier backend (``classifier: <backend key>``, kind ``classifier``) scores every
+record in a language it supports, in one batched call per batch of records; a score at or above
+``classifier_threshold`` rejects with the same reason. Other languages are screened by word lists
+alone (``screen.classifier_score`` is null). ``rule`` names what fired: ``wordlist:<list>``,
+``classifier:<type>``, or both joined by "+".
 """
 from __future__ import annotations
 
@@ -18,10 +24,12 @@ from pydantic import Field
 from muri_gen import languages
 from muri_gen.filtering.rules import FILTERS_DIR
 from muri_gen.filtering.text import UNSPACED_SCRIPTS, WordSegmenter
+from muri_gen.record import Outcome, Rejected
 from muri_gen.stages.base import FilterStage, StageConfig
 from muri_gen.stages.language_id import registry_script_of
 
 _WORD_CHAR = r"[\p{L}\p{M}\p{N}]"
+REASON = "screened_content"  # one reason for every rule; the detail's ``rule`` says which fired
 
 
 class ContentScreenConfig(StageConfig):
@@ -29,6 +37,8 @@ class ContentScreenConfig(StageConfig):
     max_rate: float = Field(default=0.02, gt=0, le=1)  # hits per word at which a document is dropped
     min_hits: int = Field(default=3, ge=1)
     min_distinct: int = Field(default=2, ge=1)
+    classifier: str | None = None  # a backend of kind classifier in the recipe; None = word lists only
+    classifier_threshold: float = Field(default=0.5, gt=0, le=1)  # P(unsafe) at which a document is dropped
 
 
 @lru_cache(maxsize=256)
@@ -51,6 +61,20 @@ class ContentScreen(FilterStage):
     reads = ("text", "language")
     writes = ("screen",)
     Config = ContentScreenConfig
+    uses_backends = {"classifier": "classifier"}
+
+    @classmethod
+    def check(cls, config: ContentScreenConfig, recipe) -> list[str]:
+        """A classifier that reads none of the recipe's languages would never run: say so before the run."""
+        component = recipe.backends.get(config.classifier) if config.classifier else None
+        targets = recipe.recipe.languages
+        if component is None or component.kind != "classifier" or not targets:
+            return []
+        static = component.cls(component.config, None)  # supports() loads no model
+        if any(static.supports(code) for code in targets):
+            return []
+        return [f"classifier {config.classifier!r} ({component.type}) reads none of the recipe's languages "
+                f"({', '.join(targets)}); set its languages or drop it"]
 
     def setup(self) -> None:
         folder = Path(self.config.wordlists).expanduser()
@@ -59,6 +83,7 @@ class ContentScreen(FilterStage):
             raise FileNotFoundError(f"word list folder not found: {self.config.wordlists}")
         self.segmenter = WordSegmenter()
         self._lists: dict[str, tuple[str, regex.Pattern] | None] = {}
+        self.classifier = self.context.backend(self.config.classifier) if self.config.classifier else None
 
     def wordlist(self, code: str) -> tuple[str, regex.Pattern] | None:
         """(list code, pattern) for a language, its macrolanguage or a member; None when there is none."""
@@ -89,6 +114,37 @@ class ContentScreen(FilterStage):
         rate = round(total / max(words, 1), 4)
         record["screen"] = {"wordlist": code, "hits": total, "distinct": len(hits), "rate": rate}
         if total >= self.config.min_hits and len(hits) >= self.config.min_distinct and rate >= self.config.max_rate:
-            return False, "screened_content", {"rule": f"wordlist:{code}", "hits": total, "distinct": len(hits),
+            return False, REASON, {"rule": f"wordlist:{code}", "hits": total, "distinct": len(hits),
                                                "rate": rate, "terms": sorted(hits)[:5]}
         return True
+
+    def process(self, records: list[dict]) -> list[Outcome]:
+        verdicts = [self.keep(record) for record in records]
+        if self.classifier is not None:
+            self.classify(records, verdicts)
+        return [record if verdict is True else Rejected(verdict[1], verdict[2])
+                for record, verdict in zip(records, verdicts)]
+
+    def classify(self, records: list[dict], verdicts: list) -> None:
+        """Scores the records in languages the classifier reads (records the word lists rejected too,
+        so a reject says whether both rules agree) and turns scores at the threshold into rejects."""
+        backend = self.classifier
+        asked = [i for i, record in enumerate(records) if backend.supports(record.get("language") or "und")]
+        scores = dict(zip(asked, backend.score([records[i]["text"] for i in asked]))) if asked else {}
+        described = backend.describe()
+        source = f"{backend.name}:{described['model']}" if described.get("model") else backend.name
+        rule = f"classifier:{backend.name}"
+        for i, record in enumerate(records):
+            score = round(scores[i], 4) if i in scores else None
+            record["screen"].update(classifier=source if score is not None else None, classifier_score=score)
+            fired = i in scores and scores[i] >= self.config.classifier_threshold
+            if verdicts[i] is not True:
+                detail = verdicts[i][2]
+                detail["classifier_score"] = score
+                if fired:
+                    detail["rule"] += f"+{rule}"
+            elif fired:
+                wordlist = {k: v for k, v in record["screen"].items() if k in ("wordlist", "hits", "rate")}
+                verdicts[i] = (False, REASON, {"rule": rule, "classifier_score": score,
+                                               "threshold": self.config.classifier_threshold,
+                                               "classifier": described, **wordlist})
