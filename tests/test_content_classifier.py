@@ -170,8 +170,8 @@ def test_profanity_check_separates_the_udhr_from_abuse():
     abuse = backend.score(ABUSIVE_ENGLISH + ["Go fuck yourself, motherfucker."])
     assert min(abuse) > 0.9
     assert udhr == ProfanityCheckClassifier(ProfanityCheckClassifier.Config()).score(UDHR_ENGLISH)  # batching
-    assert backend.describe() == {"backend": "profanity_check", "package": "alt-profanity-check 1.9.1",
-                                  "languages": ["eng"]}
+    described = backend.describe()
+    assert described["package"].startswith("alt-profanity-check 1.") and described["languages"] == ["eng"]
 
 
 def write_recipe(tmp_path, corpus, backends, screen, languages="[eng, spa]"):
