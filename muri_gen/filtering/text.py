@@ -1,16 +1,18 @@
 """Script detection and word segmentation that work for every script.
 
-Scripts come from Unicode character names (cached per character), so any script Unicode knows
+Scripts come from Unicode character names (looked up once per code point), so any script Unicode knows
 is recognised without a table of ranges. Words come from ICU's word break iterator for scripts
 written without spaces (Han, Japanese, Thai, Lao, Khmer, Myanmar, Tibetan) and from a
 whitespace/punctuation split elsewhere, which is much faster and what ICU does there anyway.
 """
 from __future__ import annotations
 
+import string
 import unicodedata
 from collections import Counter
 from functools import lru_cache
 
+import numpy as np
 import regex
 
 # First word of a Unicode character name -> ISO 15924 code, for names that are not the same.
@@ -29,7 +31,7 @@ _NAME_TO_SCRIPT = {
 UNSPACED_SCRIPTS = frozenset({"Hani", "Hans", "Hant", "Jpan", "Thai", "Laoo", "Khmr", "Mymr", "Tibt"})
 _SAMPLE_CHARS = 1000  # the dominant script shows in the first thousand characters (what LID reads too)
 _SPLIT_WORDS = regex.compile(r"[\p{L}\p{M}\p{N}_'’\-]+", regex.V1)
-_ASCII_LETTERS = regex.compile(r"[A-Za-z]")
+_ASCII_LETTERS = string.ascii_letters.encode("ascii")
 _WORDLIKE = regex.compile(r"[\p{L}\p{M}\p{N}]")
 
 
@@ -47,18 +49,48 @@ def char_script(char: str) -> str | None:
     return _NAME_TO_SCRIPT.get(first, first.title()[:4])
 
 
+class _ScriptTable:
+    """Code point -> script id, filled in as characters are first seen: counting a sample's scripts is
+    then one array lookup and one bincount (~4x faster than a Counter of characters)."""
+
+    UNSEEN = 255
+
+    def __init__(self) -> None:
+        self.ids = np.full(0x110000, self.UNSEEN, dtype=np.uint8)
+        self.names: list[str | None] = [None]  # id 0: not a letter
+        self.by_name: dict[str | None, int] = {None: 0}
+
+    def counts(self, sample: str) -> Counter:
+        points = np.frombuffer(sample.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        ids = self.ids[points]
+        unseen = ids == self.UNSEEN
+        if unseen.any():
+            for point in np.unique(points[unseen]).tolist():
+                self.ids[point] = self._id(char_script(chr(point)))
+            ids = self.ids[points]
+        per_id = np.bincount(ids, minlength=len(self.names))
+        return Counter({self.names[i]: int(per_id[i]) for i in np.flatnonzero(per_id[1:]) + 1})
+
+    def _id(self, script: str | None) -> int:
+        if script not in self.by_name:
+            if len(self.names) >= self.UNSEEN:  # Unicode has ~170 scripts
+                raise RuntimeError("more scripts than the table can number")
+            self.by_name[script] = len(self.names)
+            self.names.append(script)
+        return self.by_name[script]
+
+
+_SCRIPTS = _ScriptTable()
+
+
 def script_counts(text: str) -> Counter:
-    """Letters per script in the first thousand characters (Counter of the text is C-fast)."""
+    """Letters per script in the first thousand characters."""
     sample = text[:_SAMPLE_CHARS]
     if sample.isascii():  # the common case, decided in C: ASCII letters are all Latin
-        letters = len(_ASCII_LETTERS.findall(sample))
+        encoded = sample.encode("ascii")
+        letters = len(encoded) - len(encoded.translate(None, _ASCII_LETTERS))
         return Counter({"Latn": letters} if letters else {})
-    counts: Counter = Counter()
-    for char, n in Counter(sample).items():
-        script = char_script(char)
-        if script:
-            counts[script] += n
-    return counts
+    return _SCRIPTS.counts(sample)
 
 
 def dominant_script(text: str) -> tuple[str, float]:
