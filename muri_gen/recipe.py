@@ -208,7 +208,7 @@ def validate(data: dict, lines: dict[tuple, int], source: str) -> ResolvedRecipe
         options = dict(spec)
         kind, type_ = options.pop("kind", None), options.pop("type", None)
         if not kind or not type_:
-            problems.append(f"{where(loc)}: a backend needs 'kind' (lid, translator, llm) and 'type'")
+            problems.append(f"{where(loc)}: a backend needs 'kind' (lid, translator, llm, classifier) and 'type'")
             continue
         try:
             cls = get_backend(kind, type_)
