@@ -1,10 +1,13 @@
 """Recipe validation: every mistake is caught before any work, with the key and its line."""
 import textwrap
+from pathlib import Path
 
 import pytest
 
 import tests.toy_stages  # noqa: F401 - registers test stages
 from muri_gen.recipe import RecipeError, apply_override, load_recipe
+
+ROOT = Path(__file__).resolve().parents[1]
 
 BASE = """\
 name: t
@@ -105,3 +108,22 @@ def test_yaml_is_loaded_safely(tmp_path):
 def test_missing_recipe_file(tmp_path):
     with pytest.raises(RecipeError, match="recipe file not found"):
         load_recipe(tmp_path / "nope.yaml")
+
+
+def test_stage_resources_come_from_backends_and_the_recipe():
+    from muri_gen.stages.base import stage_resources
+
+    resolved = load_recipe(ROOT / "pipelines" / "muri.yaml")
+
+    def gpus(resolved):
+        return {s.id: stage_resources(s.cls, s.config, resolved.backends).gpus for s in resolved.stages}
+
+    needs = gpus(resolved)
+    # vLLM's tensor_parallel_size and NLLB on device: cuda put those stages on GPU workers; filters stay on CPUs
+    assert needs["reverse_instruction"] == 1 and needs["translate_document"] == needs["translate_instruction"] == 1
+    assert needs["language_id"] == needs["dedup"] == needs["postfilter"] == 0
+    changed = gpus(load_recipe(ROOT / "pipelines" / "muri.yaml", [
+        "backends.llm.tensor_parallel_size=4", "backends.mt.device=cpu", "stages.dedup.resources.gpus=1"]))
+    assert (changed["reverse_instruction"], changed["translate_document"], changed["dedup"]) == (4, 0, 1)
+    demo = gpus(load_recipe(ROOT / "pipelines" / "demo.yaml"))  # the embedded models run anywhere
+    assert set(demo.values()) == {0}

