@@ -54,10 +54,14 @@ def test_command_writes_a_new_version_and_leaves_the_original(run_folder, medqa)
     split_of = {r["id"]: r["split"] for r in rows}
     copies = [r for r in rows if r["counterfactual_of"]]
     assert copies and all(split_of[c["counterfactual_of"]] == c["split"] for c in copies)
-    # the publisher accepts the version as a dataset folder (card valid, configs match the files)
-    from muri_gen.export.publish import dry_run
-
-    assert "+ mitigation.json" in dry_run(version, "org/mitigated")
+    # the publisher takes the version by name (card valid, configs match the files) and keeps its card
+    published = CliRunner().invoke(app, ["publish", str(out), "--repo-id", "org/mitigated", "--dry-run",
+                                         "--version", "augment-reweight-mark_tokens"])
+    assert published.exit_code == 0, published.output
+    assert "+ mitigation.json" in published.output and (version / "README.md").read_text() == card
+    for wrong, said in (("nothing-here", "versions here: augment-reweight-mark_tokens"), ("../dataset", "digits")):
+        refused = CliRunner().invoke(app, ["publish", str(out), "--repo-id", "org/m", "--dry-run", "--version", wrong])
+        assert refused.exit_code == 2 and said in refused.output, refused.output
     # running again replaces the version, not the original
     again = CliRunner().invoke(app, ["bias", "mitigate", str(out), "--records", str(records), "-m", "resample"])
     assert again.exit_code == 0, again.output

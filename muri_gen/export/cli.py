@@ -1,18 +1,27 @@
 """`muri-gen publish` and `muri-gen export-finetune` (registered in muri_gen/cli.py)."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
+_SAFE_VERSION = re.compile(r"[A-Za-z0-9._-]+")  # a folder name under OUT, never a path
 OutputDirArg = Annotated[Path, typer.Argument(help="A finished run's output folder (holds dataset/)", show_default=False)]
 
 
-def _dataset_dir(output_dir: Path) -> Path:
-    folder = output_dir / "dataset"
+def _dataset_dir(output_dir: Path, version: str | None = None) -> Path:
+    """OUT/dataset, or OUT/dataset-mitigated-<version> written by `muri-gen bias mitigate`."""
+    if version is not None and (not _SAFE_VERSION.fullmatch(version) or version in (".", "..")):
+        typer.secho(f"--version {version!r}: letters, digits, '-', '_' and '.' only", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2)
+    folder = output_dir / ("dataset" if version is None else f"dataset-mitigated-{version}")
     if not folder.is_dir():
-        typer.secho(f"{folder} not found: run the recipe with the hub_dataset sink first", fg=typer.colors.RED, err=True)
+        hint = "run `muri-gen bias mitigate` first" if version else "run the recipe with the hub_dataset sink first"
+        versions = sorted(p.name.removeprefix("dataset-mitigated-") for p in output_dir.glob("dataset-mitigated-*"))
+        typer.secho(f"{folder} not found: {hint}" + (f" (versions here: {', '.join(versions)})" if versions else ""),
+                    fg=typer.colors.RED, err=True)
         raise typer.Exit(2)
     return folder
 
@@ -23,14 +32,18 @@ def publish_command(
     private: Annotated[bool, typer.Option("--private", help="Create the repo private")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate the card and list what would be uploaded; no network")] = False,
     force: Annotated[bool, typer.Option("--force", help="Replace a repo that holds a different dataset")] = False,
+    version: Annotated[Optional[str], typer.Option(
+        "--version", help="Publish OUT/dataset-mitigated-VERSION (from `muri-gen bias mitigate`) instead")] = None,
 ) -> None:
-    """Upload OUT/dataset/ to the Hugging Face Hub (token from HF_TOKEN or `hf auth login`); resumable."""
+    """Upload OUT/dataset/ (or a mitigated version) to the Hugging Face Hub (token from HF_TOKEN or
+    `hf auth login`); resumable."""
     from muri_gen.export.card import CardError, refresh_card
     from muri_gen.export.publish import PublishError, dry_run as plan_only, publish
 
-    dataset = _dataset_dir(output_dir)
+    dataset = _dataset_dir(output_dir, version)
     try:
-        if refresh_card(output_dir) is not None:
+        # a mitigated version's card was written with its before/after measurements: keep it
+        if version is None and refresh_card(output_dir) is not None:
             typer.echo(f"dataset card re-rendered from the run folder ({dataset / 'README.md'})")
         if dry_run:
             typer.echo("dataset card: OK (local checks; the Hub validates it again on publish)")
