@@ -70,12 +70,16 @@ def _openai_and_cache(count: int, max_tokens: int) -> list[dict]:
             warm.process(records[:4])  # model pages and prompt prefix warm for both sides
             uncached = _stage(llm, Path(tmp), False, max_tokens)
             payloads = [llm.payload(uncached.request(r, r["text_en"])) for r in records]
-            started = time.perf_counter()
-            direct_tokens = asyncio.run(_direct(llm.base_url, payloads, llm.config.max_concurrency))
-            direct = direct_tokens / (time.perf_counter() - started)
-            seconds, tokens = _timed_stage(uncached, records)
-            rows.append(_row("openai_path_vs_direct_client", tokens / seconds, direct, "output tok/s",
-                             f"xllamacpp SmolLM2, {count} docs x {max_tokens} tokens, concurrency {llm.config.max_concurrency}"))
+            direct = ours = 0.0
+            for _ in range(2):  # alternate and keep each side's best: the machine is shared
+                started = time.perf_counter()
+                direct_tokens = asyncio.run(_direct(llm.base_url, payloads, llm.config.max_concurrency))
+                direct = max(direct, direct_tokens / (time.perf_counter() - started))
+                seconds, tokens = _timed_stage(uncached, records)
+                ours = max(ours, tokens / seconds)
+            rows.append(_row("openai_path_vs_direct_client", ours, direct, "output tok/s",
+                             f"xllamacpp SmolLM2, {count} docs x {max_tokens} tokens, concurrency "
+                             f"{llm.config.max_concurrency}, best of 2 alternating runs"))
             cached = _stage(llm, Path(tmp), True, max_tokens)
             first, _ = _timed_stage(cached, records)
             sent_before = cached.chat.sent
@@ -115,7 +119,7 @@ def _vllm_offline(count: int, max_tokens: int) -> list[dict]:
 
 
 def run(full: bool = False) -> list[dict]:
-    rows = _openai_and_cache(count=32 if full else 8, max_tokens=48 if full else 24)
+    rows = _openai_and_cache(count=32 if full else 16, max_tokens=48 if full else 24)
     if full:
         rows += _vllm_offline(count=24, max_tokens=32)
     return rows
