@@ -115,6 +115,8 @@ def test_japanese_guess_on_han_text_is_dropped(tmp_path):
     assert zh.reason == "low_lid_confidence" and zh.detail["language"] == "zho"  # not "jpn" at 0.55
     [zh] = stage.process([{"id": "zh", "text": article("cmn_hans", 1)}])  # ja 0.32 goes, zh 0.68 stays
     assert zh["language"] == "zho" and zh["script"] == "Hans"
+    [zh] = stage.process([{"id": "zh", "text": article("cmn_hant", 2)}])  # its characters say Traditional
+    assert zh["language"] == "zho" and zh["script"] == "Hant"
 
 
 def test_default_backend_accuracy_on_udhr_paragraphs():

@@ -85,3 +85,31 @@ def test_ctranslate2_conversion_gives_the_same_greedy_output(tiny_nllb, tmp_path
     missing = CTranslate2Translator(CTranslate2Translator.Config(model=str(tiny_nllb)))
     with pytest.raises(FileNotFoundError, match="not a CTranslate2 model folder"):
         missing.setup()
+
+
+@pytest.mark.slow
+def test_the_document_script_reaches_nllb_both_ways(tiny_nllb, tmp_path):
+    from types import SimpleNamespace
+
+    from muri_gen.corpora import declarations, documents
+    from muri_gen.stages.language_id import han_standard
+    from muri_gen.stages.translate import Translate, TranslateConfig
+
+    backend = TransformersTranslator(TransformersTranslator.Config(model=str(tiny_nllb), max_new_tokens=4))
+    context = SimpleNamespace(backend=lambda ref: backend, cache_dir=tmp_path)
+    traditional, simplified = (documents(declarations([code])[0])[3]["text"] for code in ("cmn_hant", "cmn_hans"))
+    assert (han_standard(traditional), han_standard(simplified)) == ("Hant", "Hans")
+    records = [{"id": "hant", "text": traditional, "language": "zho", "script": "Hant"},
+               {"id": "hans", "text": simplified, "language": "zho", "script": "Hans"},
+               {"id": "srp", "text": "Sva ljudska bića rađaju se slobodna.", "language": "srp", "script": "Latn"}]
+    to_english = Translate(TranslateConfig(translator="mt", cache=False), context)
+    to_english.setup()
+    out = to_english.process(records)
+    # Traditional Chinese is zho_Hant to NLLB; Latin Serbian falls back to srp (NLLB has srp_Cyrl only)
+    assert [o["translation_en"]["src"] for o in out] == ["zho_Hant", "zho", "srp"]
+    inputs, _ = backend.encode(["人人"], "zho_Hant", "eng")
+    assert inputs["input_ids"][0, 0] == backend.tokenizer.convert_tokens_to_ids("zho_Hant")
+    back = Translate(TranslateConfig(translator="mt", direction="to_source", cache=False), context)
+    back.setup()
+    returned = back.process([{**o, "instruction_en": "Explain this article."} for o in out])
+    assert [o["translation_src"]["tgt"] for o in returned] == ["zho_Hant", "zho", "srp"]

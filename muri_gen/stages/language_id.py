@@ -49,6 +49,14 @@ class LanguageIDConfig(StageConfig):
         return {languages.get(code).code: score for code, score in value.items()}
 
 
+def han_standard(text: str) -> str | None:
+    """"Hant" or "Hans" when the text's characters say so; None when every character is shared."""
+    import hanzidentifier
+
+    verdict = hanzidentifier.identify(text[:2000])
+    return {hanzidentifier.TRADITIONAL: "Hant", hanzidentifier.SIMPLIFIED: "Hans"}.get(verdict)
+
+
 @lru_cache(maxsize=1024)
 def scripts_of(targets: tuple[str, ...]) -> frozenset[str]:
     """Every script the targeted languages are written in."""
@@ -158,9 +166,11 @@ class LanguageID(Stage):
             return chosen
         language, score, top = chosen
         registry_script = registry_script_of(language)
+        if script == "Hani":  # Chinese: which of the two standards decides NLLB's code and the back-translation
+            script = han_standard(record["text"]) or (registry_script if registry_script in _SCRIPT_FAMILY else script)
         record.update(
             language=language,
-            script=registry_script if _SCRIPT_FAMILY.get(registry_script) == script else script,
+            script=script,
             lid_score=round(score, 4),
             lid_label=top.label,
         )

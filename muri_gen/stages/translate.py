@@ -36,6 +36,9 @@ class TranslateConfig(StageConfig):
     target_field: str | None = None  # default: text_en (to_english), instruction (to_source)
     provenance_field: str | None = None  # default: translation_en / translation_src
     language_field: str = "language"  # the record's ISO 639-3 source language
+    # the record's ISO 15924 script: Latin Serbian or Traditional Chinese go to the translator as
+    # srp_Latn / zho_Hant (documents in, instructions back) when it knows that script
+    script_field: str | None = "script"
     # context budget: translate only the start of long documents (the LLM reads no more)
     max_context_tokens: int | None = Field(default=None, ge=1)
     max_context_sentences: int | None = Field(default=None, ge=1)
@@ -51,6 +54,7 @@ class TranslateConfig(StageConfig):
         return self
 
     def pair(self, language: str) -> tuple[str, str]:
+        """(source, target); ``language`` is an ISO 639-3 code or a code_Script tag."""
         return (language, ENGLISH) if self.direction == "to_english" else (ENGLISH, language)
 
     def budget(self) -> ContextBudget | None:
@@ -118,7 +122,7 @@ class Translate(Stage):
                 src, tgt = cfg.pair(language)
                 outcomes[i] = Rejected("unsupported_language", {"src": src, "tgt": tgt, "translator": cfg.translator})
             else:
-                groups[language].append(i)
+                groups[self._tag(language, record.get(cfg.script_field) if cfg.script_field else None)].append(i)
         for language, indices in groups.items():
             src, tgt = cfg.pair(language)
             results = self.documents.translate(
@@ -131,6 +135,17 @@ class Translate(Stage):
                 else:
                     outcomes[i] = {**records[i], cfg.target_field: result.text, cfg.provenance_field: result.provenance}
         return outcomes  # type: ignore[return-value]
+
+
+    def _tag(self, language: str, script) -> str:
+        """``srp_Latn`` for a script other than the language's usual one, if the translator knows it."""
+        if not isinstance(script, str) or script == languages.get(language).script:
+            return language
+        try:
+            tag = languages.get(f"{language}_{script}").tag
+        except languages.UnknownLanguage:
+            return language
+        return tag if self.translator.supports(*self.config.pair(tag)) else language
 
 
 def _iso639_3(label) -> str | None:

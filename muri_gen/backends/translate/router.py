@@ -56,7 +56,7 @@ class RouterTranslator(Translator):
         return self._unstarted[ref]
 
     def _match(self, src: str, tgt: str) -> str | None:
-        side = src if tgt == "eng" else tgt
+        side = languages.get(src if tgt == "eng" else tgt).code  # "zho_Hant" takes the zho route
         for route in self.config.routes:
             if route.languages is not None and side not in route.languages:
                 continue
