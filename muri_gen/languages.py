@@ -54,6 +54,15 @@ class Language:
         return f"{self.code}_{self.script}"
 
     @property
+    def written_name(self) -> str:
+        """For prompts: "Spanish"; "Chinese in Han (Traditional variant) script" when the script is
+        not the language's usual one."""
+        if self.script == DEFAULT_SCRIPTS.get(self.code, "Latn"):
+            return self.name
+        entry = pycountry.scripts.get(alpha_4=self.script)
+        return f"{self.name} in {entry.name if entry else self.script} script"
+
+    @property
     def alpha2(self) -> str | None:
         entry = pycountry.languages.get(alpha_3=self.code)
         return getattr(entry, "alpha_2", None)

@@ -73,6 +73,15 @@ def test_prompt_requests_cleaning_and_failures(tmp_path):
         "Hola mundo.", "Buenos días.", "Adiós.", "Esto FAIL falla.", "Y esto no."}
 
 
+def test_a_script_other_than_the_usual_one_is_named_in_the_prompt():
+    from muri_gen.backends.translate.llm import LLMTranslator
+
+    translator = LLMTranslator(LLMTranslator.Config(llm="llm"))
+    system = translator.request("Explain this article.", "eng", "zho_Hant").messages[0][1]
+    assert "into Chinese in Han (Traditional variant) script" in system
+    assert "into Chinese. Keep" in translator.request("Explain.", "eng", "zho").messages[0][1]
+
+
 def test_clean_keeps_quotes_the_source_had():
     from muri_gen.backends.translate.llm import _clean
 

@@ -68,7 +68,7 @@ class LLMTranslator(Translator):
 
     def request(self, text: str, src: str, tgt: str) -> ChatRequest:
         t = self.template
-        names = {"source": languages.get(src).name, "target": languages.get(tgt).name}
+        names = {"source": languages.get(src).written_name, "target": languages.get(tgt).written_name}
         messages = [("system", t["system"].format(**names))]
         for example in t.get("examples", []):
             messages += [("user", t["user"].format(source=example["source"], target=example["target"], text=example["text"])),
