@@ -80,9 +80,14 @@ def run(
 @app.command()
 def validate(recipe: RecipeArg, set_: SetOpt = None) -> None:
     """Check a recipe (keys, types, backends, language pairs) without loading any model."""
+    from muri_gen.stages.base import stage_resources
+
     resolved = _load(recipe, set_, None, None)
     typer.echo(f"{recipe}: OK ({len(resolved.stages)} stages, {len(resolved.sinks)} sinks, "
                f"backends: {', '.join(f'{k}={v.type}' for k, v in resolved.backends.items()) or 'none'})")
+    gpus = {s.id: stage_resources(s.cls, s.config, resolved.backends).gpus for s in resolved.stages}
+    if any(gpus.values()):  # what a Ray cluster must offer
+        typer.echo("GPUs per worker: " + ", ".join(f"{sid} {n:g}" for sid, n in gpus.items() if n))
 
 
 @app.command()

@@ -127,3 +127,18 @@ def test_stage_resources_come_from_backends_and_the_recipe():
     assert (changed["reverse_instruction"], changed["translate_document"], changed["dedup"]) == (4, 0, 1)
     demo = gpus(load_recipe(ROOT / "pipelines" / "demo.yaml"))  # the embedded models run anywhere
     assert set(demo.values()) == {0}
+
+
+def test_validate_command_says_what_a_cluster_must_offer():
+    from typer.testing import CliRunner
+
+    from muri_gen.cli import app
+
+    result = CliRunner().invoke(app, ["validate", str(ROOT / "pipelines" / "muri.yaml")])
+    assert result.exit_code == 0, result.output
+    assert "GPUs per worker: translate_document 1, reverse_instruction 1, translate_instruction 1" in result.output
+    demo = CliRunner().invoke(app, ["validate", str(ROOT / "pipelines" / "demo.yaml")])
+    assert demo.exit_code == 0 and "OK (11 stages" in demo.output and "GPUs" not in demo.output
+    broken = CliRunner().invoke(app, ["validate", str(ROOT / "pipelines" / "demo.yaml"),
+                                      "--set", "stages.language_id.min_confidence=high"])
+    assert broken.exit_code != 0 and "min_confidence" in broken.output
