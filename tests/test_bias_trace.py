@@ -46,6 +46,27 @@ def test_trace_command_counts_jsonl_and_parquet_alike(tmp_path, reddit_rows, wri
         assert (entry["sta"] is None) == (entry["female_pct"] is None)
 
 
+def test_trace_command_splits_a_mixed_file_by_its_language_column(tmp_path, reddit_rows, write_jsonl):
+    from muri_gen.corpora import declarations, documents
+
+    xhosa = [{"post": d["text"], "lang": "xho"} for d in documents(declarations(["xho"])[0])[:5]]
+    english = [dict(r, lang="en") for r in reddit_rows[:400]]
+    mixed = write_jsonl(english + xhosa + [{"post": reddit_rows[500]["post"]}])  # the last row says no language
+    out = tmp_path / "mixed.json"
+    result = runner.invoke(app, ["bias", "trace", "-i", str(mixed), "--field", "post", "--lang-field", "lang",
+                                 "-o", str(out), "--ci-samples", "0"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(out.read_text())
+    assert list(report["languages"]) == ["en"] and report["no_lexicon"] == {"xho": 5}
+    assert report["rows_skipped"] == {"no_language": 1}
+    alone = tmp_path / "alone.json"
+    runner.invoke(app, ["bias", "trace", "-i", str(write_jsonl(english)), "--field", "post", "--lang", "en",
+                        "-o", str(alone), "--ci-samples", "0"])
+    single = json.loads(alone.read_text())
+    assert report["languages"]["en"]["occupations"] == single["occupations"] and single["texts"] == 400
+    assert "en: 400 texts" in result.output and "no lexicon, not counted: {'xho': 5}" in result.output
+
+
 def test_trace_command_refuses_a_language_without_lexicon(tmp_path, write_jsonl):
     source = write_jsonl([{"text": "Molo, umongikazi uyasebenza."}])
     result = runner.invoke(app, ["bias", "trace", "-i", str(source), "-o", str(tmp_path / "x.json"), "--lang", "xho"])

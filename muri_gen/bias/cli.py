@@ -28,38 +28,49 @@ def trace(
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the JSON report")],
     field: Annotated[str, typer.Option("--field", help="The column holding the text to count")] = "text",
     lang: Annotated[str, typer.Option("--lang", help="Language of that text (en, es, spa, ...)")] = "en",
+    lang_field: Annotated[Optional[str], typer.Option(
+        "--lang-field", help="Column giving each row's language (a mixed file): one report per language")] = None,
     occupations: OccupationsOpt = None,
     ci_samples: Annotated[int, typer.Option(help="Bootstrap resamples for the 95% intervals (0 = none)")] = 1000,
     seed: int = 0,
 ) -> None:
     """Count gender-occupation co-occurrence in one text column and write female%, STA per occupation."""
     from muri_gen.bias.lexicons import LexiconError
-    from muri_gen.bias.trace import trace_texts
+    from muri_gen.bias.trace import trace_by_language, trace_texts
     from muri_gen.io.readers import InputError, read_records
     from muri_gen.recipe import InputConfig
 
     skipped: dict[str, int] = {}
+    occupations_path = str(occupations) if occupations else None
 
-    def texts():
-        for item in read_records(InputConfig(path=str(input), text_field=field, id_field=None)):
-            if item.outcome is None:
-                yield item.record["text"]
-            else:
+    def rows():
+        config = InputConfig(path=str(input), text_field=field, id_field=None, language_field=lang_field)
+        for item in read_records(config):
+            if item.outcome is not None:
                 reason = getattr(item.outcome, "reason", "unreadable")
                 skipped[reason] = skipped.get(reason, 0) + 1
+            elif lang_field and not item.record.get("declared_language"):
+                skipped["no_language"] = skipped.get("no_language", 0) + 1
+            else:
+                yield item.record["text"], item.record.get("declared_language")
 
     try:
-        report = trace_texts(texts(), lang, str(occupations) if occupations else None, ci_samples, seed)
+        if lang_field:
+            report = trace_by_language(rows(), occupations_path, ci_samples, seed)
+        else:
+            report = trace_texts((text for text, _ in rows()), lang, occupations_path, ci_samples, seed)
     except (LexiconError, InputError) as exc:
         _fail(f"error: {exc}")
-    report["input"] = str(input)
-    report["field"] = field
-    report["rows_skipped"] = skipped
+    report.update(input=str(input), field=field, rows_skipped=skipped)
     _write(output, report)
-    sta = report["overall_sta"]
-    typer.echo(f"{report['texts']} texts, {report['sentences']} sentences; {report['occupations_with_evidence']} of "
-               f"{report['occupations_total']} occupations with evidence; overall STA "
-               f"{'n/a (no evidence)' if sta is None else f'{sta:.3f}'}; rows skipped: {skipped or 'none'} -> {output}")
+    for code, one in (report["languages"].items() if lang_field else [(lang, report)]):
+        sta = one["overall_sta"]
+        typer.echo(f"{code}: {one['texts']} texts, {one['sentences']} sentences; {one['occupations_with_evidence']} of "
+                   f"{one['occupations_total']} occupations with evidence; overall STA "
+                   f"{'n/a (no evidence)' if sta is None else f'{sta:.3f}'}")
+    if lang_field and report["no_lexicon"]:
+        typer.echo(f"no lexicon, not counted: {report['no_lexicon']}")
+    typer.echo(f"rows skipped: {skipped or 'none'} -> {output}")
 
 
 @app.command()

@@ -44,6 +44,28 @@ def trace_texts(texts: Iterable[str], language: str, occupations_path: str | Non
     return report
 
 
+def trace_by_language(texts: Iterable[tuple[str, str]], occupations_path: str | None = None,
+                      ci_samples: int = 1000, seed: int = 0) -> dict:
+    """``trace_texts`` for a file mixing languages: (text, language) pairs counted in one pass, one
+    report per language; languages without a lexicon are counted in ``no_lexicon``, not guessed."""
+    counters: dict[str, CooccurrenceCounter] = {}
+    counts: dict[str, Counts] = {}
+    no_lexicon: dict[str, int] = {}
+    for text, language in texts:
+        if not has_lexicon(language):
+            no_lexicon[language] = no_lexicon.get(language, 0) + 1
+            continue
+        code = file_code(language)
+        if code not in counters:
+            counters[code] = CooccurrenceCounter(language, load_lexicon(language, occupations_path))
+        counts.setdefault(code, Counts(code)).add(counters[code].count([text]))
+    reports = {}
+    for code, collected in sorted(counts.items()):
+        reports[code] = counts_report(collected, counters[code].lexicon.occupations, ci_samples, seed)
+        reports[code]["lexicon"] = counters[code].lexicon.language
+    return {"languages": reports, "no_lexicon": no_lexicon}
+
+
 def trace_rows(rows: Iterable[dict], occupations_path: str | None = None, ci_samples: int = 1000,
                seed: int = 0, ratio_steps: int = 10) -> dict:
     """The per-stage trace of a run's kept rows (fields text, language, text_en, instruction_en, instruction)."""
