@@ -4,7 +4,8 @@
 add up the members of a macrolanguage (fastText splits Serbo-Croatian between hr, sr and bs).
 
 A backend may name a ``sibling_judge``: a second LID backend asked only about texts whose top
-language is one member of a macrolanguage (hr/sr/bs, id/ms), the confusions lid.176 makes most. The judge picks the member; the macrolanguage's probability mass stays the first model's.
+language is one member of a macrolanguage (hr/sr/bs, id/ms), the confusions lid.176 makes most.
+The judge picks the member; the macrolanguage's probability mass stays the first model's.
 """
 from __future__ import annotations
 
