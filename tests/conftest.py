@@ -33,3 +33,13 @@ def write_jsonl(tmp_path):
         return path
 
     return write
+
+
+@pytest.fixture()
+def embedded_llm_recipe(tmp_path):
+    """A recipe whose only backend is the embedded SmolLM2 (xllamacpp), for commands that take one."""
+    recipe = tmp_path / "llm.yaml"
+    recipe.write_text(
+        "name: llm\nseed: 0\ninput: {path: pipelines/data/udhr-demo.jsonl}\noutput: {dir: %s}\n"
+        "backends:\n  llm: {kind: llm, type: xllamacpp}\nstages: []\n" % (tmp_path / "out"), encoding="utf-8")
+    return recipe

@@ -138,7 +138,7 @@ def test_rewrite_pairs_load_as_trl_preference_data(dpo_file):
 
 
 @pytest.mark.slow
-def test_rewrite_through_the_embedded_smollm2_backend(tmp_path, medqa):
+def test_rewrite_through_the_embedded_smollm2_backend(tmp_path, medqa, embedded_llm_recipe):
     from muri_gen.bias.mitigate.measure import RowCounts
     from muri_gen.bias.mitigate.swap import swapper
     from muri_gen.cli import app
@@ -148,13 +148,9 @@ def test_rewrite_through_the_embedded_smollm2_backend(tmp_path, medqa):
                   key=lambda r: len(r["instruction_en"]))[:3]
     records = tmp_path / "records.jsonl"
     records.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    recipe = tmp_path / "recipe.yaml"
-    recipe.write_text(
-        "name: rewrite\nseed: 0\ninput: {path: pipelines/data/udhr-demo.jsonl}\noutput: {dir: %s}\n"
-        "backends:\n  llm: {kind: llm, type: xllamacpp}\nstages: []\n" % (tmp_path / "out"), encoding="utf-8")
     out = tmp_path / "out"
     result = CliRunner().invoke(app, ["bias", "mitigate", str(out), "--records", str(records), "-m", "rewrite",
-                                      "--recipe", str(recipe), "-p", "rewrite.max_tokens=64"])
+                                      "--recipe", str(embedded_llm_recipe), "-p", "rewrite.max_tokens=64"])
     assert result.exit_code == 0, result.output
     version = out / "dataset-mitigated-rewrite"
     summary = json.loads((version / "mitigation.json").read_text())["steps"][0]["summary"]

@@ -47,18 +47,14 @@ def test_probe_report_compares_with_reference_and_dataset():
 
 
 @pytest.mark.slow
-def test_probes_through_the_embedded_smollm2_backend(tmp_path):
+def test_probes_through_the_embedded_smollm2_backend(tmp_path, embedded_llm_recipe):
     from typer.testing import CliRunner
 
     from muri_gen.cli import app
     import json
 
-    recipe = tmp_path / "probe.yaml"
-    recipe.write_text(
-        "name: probe\nseed: 0\ninput: {path: pipelines/data/udhr-demo.jsonl}\noutput: {dir: %s}\n"
-        "backends:\n  llm: {kind: llm, type: xllamacpp}\nstages: []\n" % (tmp_path / "out"), encoding="utf-8")
     out = tmp_path / "probe.json"
-    result = CliRunner().invoke(app, ["bias", "probe", str(recipe), "--output", str(out), "--samples", "3",
+    result = CliRunner().invoke(app, ["bias", "probe", str(embedded_llm_recipe), "--output", str(out), "--samples", "3",
                                       "--max-tokens", "40", "--occupation", "nurse", "--occupation", "carpenter",
                                       "--decoding", "t0.7"])
     assert result.exit_code == 0, result.output
