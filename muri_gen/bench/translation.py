@@ -24,12 +24,13 @@ from pathlib import Path
 from muri_gen import corpora
 from muri_gen.backends.translate.apertium import ApertiumTranslator
 from muri_gen.backends.translate.bergamot import BergamotTranslator
+from muri_gen.resources import bundled
 from muri_gen.translation import segment
 from muri_gen.translation.cache import TranslationCache
 from muri_gen.translation.documents import ContextBudget, DocumentTranslator
 from muri_gen.translation.tokens import counter_for
 
-DEMO = Path(__file__).resolve().parents[2] / "pipelines" / "data" / "udhr-demo.jsonl"
+DEMO = bundled("data", "udhr-demo.jsonl")
 
 
 def _sentences(code: str, language: str, n: int) -> list[str]:

@@ -16,8 +16,9 @@ from functools import lru_cache
 from pathlib import Path
 
 from muri_gen import languages
+from muri_gen.resources import bundled
 
-LEXICON_DIR = Path(__file__).resolve().parents[2] / "filters" / "bias"
+LEXICON_DIR = bundled("data", "filters", "bias")
 OCCUPATIONS_FILE = LEXICON_DIR / "occupations.tsv"
 GENDERS = ("female", "male")
 

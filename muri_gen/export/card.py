@@ -17,8 +17,9 @@ from huggingface_hub import DatasetCard, DatasetCardData
 
 from muri_gen import languages
 from muri_gen.export.schema import COLUMN_DOCS, FEATURES
+from muri_gen.resources import bundled
 
-DEFAULT_TEMPLATE = Path(__file__).resolve().parents[2] / "release" / "dataset_card.md.j2"
+DEFAULT_TEMPLATE = bundled("data", "dataset_card.md.j2")
 TASK_CATEGORIES = ["text-generation"]
 BASE_TAGS = ["instruction-tuning", "multilingual", "reverse-instructions", "muri", "synthetic", "muri-gen"]
 MURI_CITATION = """@misc{koksal2024muri,
@@ -118,7 +119,7 @@ def render_card(run_root: Path, template: str | Path | None = None) -> DatasetCa
     template = Path(template or DEFAULT_TEMPLATE)
     if not template.is_file():
         raise CardError(f"card template {template} not found: set the hub_dataset sink's card_template "
-                        "to a copy of release/dataset_card.md.j2")
+                        f"to a copy of {DEFAULT_TEMPLATE}")
     return DatasetCard.from_template(
         card_data(summary),
         template_path=str(template),

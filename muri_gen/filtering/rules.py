@@ -10,7 +10,9 @@ from pathlib import Path
 
 import yaml
 
-FILTERS_DIR = Path(__file__).resolve().parents[2] / "filters"
+from muri_gen.resources import bundled
+
+FILTERS_DIR = bundled("data", "filters")
 
 
 def filter_path(name: str, kind: str) -> Path:
@@ -18,10 +20,10 @@ def filter_path(name: str, kind: str) -> Path:
     path = Path(name).expanduser()
     if path.exists():
         return path
-    bundled = FILTERS_DIR / kind / name
-    if bundled.exists():
-        return bundled
-    raise FileNotFoundError(f"filter data {name!r} not found (looked at {path} and {bundled})")
+    shipped = FILTERS_DIR / kind / name
+    if shipped.exists():
+        return shipped
+    raise FileNotFoundError(f"filter data {name!r} not found (looked at {path} and {shipped})")
 
 
 @lru_cache(maxsize=64)

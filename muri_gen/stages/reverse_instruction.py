@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import re
 from functools import cached_property
-from importlib.resources import files
-from pathlib import Path
 
 import yaml
 from pydantic import Field
@@ -22,6 +20,7 @@ from pydantic import Field
 from muri_gen.backends.base import ChatRequest, SamplingParams
 from muri_gen.backends.llm.cache import CachedChat, RequestCache
 from muri_gen.record import Errored, Outcome, Rejected, stable_hash
+from muri_gen.resources import prompt_file
 from muri_gen.stages.base import Stage, StageConfig
 from muri_gen.stages.postfilter import ChecksConfig, InstructionChecks
 from muri_gen.translation.tokens import estimate_tokens
@@ -171,8 +170,7 @@ class ReverseInstruction(Stage):
 
 
 def load_template(name: str) -> dict:
-    path = Path(name) if name.endswith((".yaml", ".yml")) else files("muri_gen") / "prompts" / f"{name}.yaml"
-    with open(str(path), encoding="utf-8") as fh:
+    with open(prompt_file(name), encoding="utf-8") as fh:
         data = yaml.safe_load(fh)
     missing = {"name", "version", "system", "styles", "length_hint"} - set(data or {})
     if missing:

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import re
 from functools import cached_property
-from importlib.resources import files
 
 import yaml
 from pydantic import Field, field_validator
 
 from muri_gen import languages
 from muri_gen.backends.base import LLM, BackendConfig, ChatRequest, SamplingParams, Translator
+from muri_gen.resources import prompt_file
 from muri_gen.translation.tokens import estimate_tokens
 
 _LABEL = re.compile(r"^\s*(translation|traducción|tradução)\s*:\s*", re.IGNORECASE)
@@ -46,8 +46,7 @@ class LLMTranslator(Translator):
     @cached_property
     def template(self) -> dict:
         name = self.config.prompt
-        path = files("muri_gen") / "prompts" / f"{name}.yaml" if not name.endswith((".yaml", ".yml")) else name
-        with open(str(path), encoding="utf-8") as fh:
+        with open(prompt_file(name), encoding="utf-8") as fh:
             data = yaml.safe_load(fh)
         missing = {"name", "version", "system", "user"} - set(data)
         if missing:

@@ -13,7 +13,6 @@ the rewrite in ``instruction_en_debiased``.
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 
 import regex
 import yaml
@@ -24,14 +23,14 @@ from muri_gen.bias.mitigate.base import Method, MethodConfig, Mitigated
 from muri_gen.bias.mitigate.measure import RowCounts
 from muri_gen.bias.mitigate.swap import swapper
 from muri_gen.export.finetune import chat_example, dpo_example
+from muri_gen.resources import prompt_file
 
-PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts"
 WORD = regex.compile(r"\w+")
 
 
 def load_prompt(name: str) -> dict:
     """A debias prompt by name ("debias-v1") or path; checks the keys the method uses."""
-    path = Path(name) if name.endswith((".yaml", ".yml")) else PROMPTS_DIR / f"{name}.yaml"
+    path = prompt_file(name)
     if not path.is_file():
         raise ValueError(f"debias prompt {name!r} not found ({path})")
     prompt = yaml.safe_load(path.read_text(encoding="utf-8"))

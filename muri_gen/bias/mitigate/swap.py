@@ -18,7 +18,9 @@ from pathlib import Path
 
 import regex
 
-SWAPS_DIR = Path(__file__).resolve().parents[3] / "filters" / "bias" / "swaps"
+from muri_gen.resources import bundled
+
+SWAPS_DIR = bundled("data", "filters", "bias", "swaps")
 READINGS = ("det", "pron")
 _WORD = regex.compile(r"(?<![\w-])\w[\w-]*")
 
