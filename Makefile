@@ -1,6 +1,6 @@
 # Two commands from a fresh clone (as root, or with sudo for apt):
 #   make demo   set everything up, then run pipelines/demo.yaml on the bundled multilingual corpus
-#   make test   set everything up, then run the whole test suite (slow tests included)
+#   make test   set everything up, smoke-test the built wheel, then run the whole test suite (slow tests included)
 SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
@@ -11,7 +11,7 @@ APT_PACKAGES := apertium apertium-eng-spa apertium-eng-cat apertium-en-gl aperti
 # come along and break its imports.
 PIP_EXTRAS := llamacpp,openai,translate,ray,lid-extra,screen,finetune,torch,assets,test
 
-.PHONY: setup system python assets demo test bench
+.PHONY: setup system python assets demo test wheel-smoke bench
 
 setup: system python assets
 
@@ -40,8 +40,12 @@ assets: python
 demo: setup
 	$(BIN)/muri-gen run pipelines/demo.yaml
 
-test: setup
+test: setup wheel-smoke
 	$(BIN)/pytest -q
+
+# The package as a user installs it: a wheel built from the sdist, in a new venv outside the checkout
+wheel-smoke: python
+	$(BIN)/python tests/wheel_smoke.py
 
 bench: setup
 	$(BIN)/muri-gen bench
