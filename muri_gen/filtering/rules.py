@@ -1,7 +1,7 @@
 """Rule data kept in ``filters/`` (thresholds, boilerplate patterns, word lists): where it lives, how it loads.
 
-Recipes name a file by path; a bare name resolves inside the project's ``filters/`` folder, so
-users copy a default, edit it, and point the stage at their copy.
+Recipes name a file by path; a bare name resolves inside ``filters/`` as shipped in the package,
+so users copy a default, edit it, and point the stage at their copy.
 """
 from __future__ import annotations
 
