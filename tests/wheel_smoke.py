@@ -86,7 +86,7 @@ def smoke(tmp: Path) -> None:
     check(card.is_file() and "## How it was made" in card.read_text(encoding="utf-8"),
           "out/dataset/README.md rendered from the package's card template")
     body = card.read_text(encoding="utf-8").split("\n---\n", 1)[-1]
-    print(textwrap.indent("\n".join(body.strip().splitlines()[:6]), "    | "))
+    print(textwrap.indent("\n".join(body.strip().splitlines()[:6]), "    | ", lambda line: True))
 
     run(["muri-gen", "bias", "trace", "--input", "out/filtered/records.parquet", "--lang-field", "language",
          "--ci-samples", "0", "--output", "trace.json"], cwd=work, env=env)
