@@ -42,12 +42,23 @@ class InputConfig(Strict):
     text_field: str = "text"
     id_field: str | None = "id"
     language_field: str | None = None  # a column saying which language the corpus claims
+    # more columns onto the record, record field -> input column: e.g. a dataset of pairs for the
+    # curate stage: {instruction: input, language: language, instruction_en: instruction_en}
+    fields: dict[str, str] = {}
     hf_config: str | None = None
     split: str = "train"
     limit: int | None = Field(default=None, ge=1)
     dataset_name: str | None = None  # MURI-IT ``dataset_name``; defaults to the recipe name
     subdataset_name: str | None = None  # MURI-IT ``subdataset_name``; defaults to the input's stem
     max_record_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
+
+    @field_validator("fields")
+    @classmethod
+    def _not_reader_columns(cls, value: dict[str, str]) -> dict[str, str]:
+        taken = sorted(set(value) & set(READER_COLUMNS))
+        if taken:
+            raise ValueError(f"{taken} are set by the reader itself (use text_field, id_field, language_field)")
+        return value
 
 
 class OutputConfig(Strict):
@@ -208,7 +219,7 @@ def validate(data: dict, lines: dict[tuple, int], source: str) -> ResolvedRecipe
         options = dict(spec)
         kind, type_ = options.pop("kind", None), options.pop("type", None)
         if not kind or not type_:
-            problems.append(f"{where(loc)}: a backend needs 'kind' (lid, translator, llm, classifier) and 'type'")
+            problems.append(f"{where(loc)}: a backend needs 'kind' (lid, translator, llm, classifier, embedder) and 'type'")
             continue
         try:
             cls = get_backend(kind, type_)
@@ -219,7 +230,7 @@ def validate(data: dict, lines: dict[tuple, int], source: str) -> ResolvedRecipe
             else:
                 problems.append(f"{where(loc + ('type',))}: {exc}")
 
-    columns = set(READER_COLUMNS)
+    columns = set(READER_COLUMNS) | set(recipe.input.fields)
     stages = _components(recipe.stages, "stages", "stage", get_stage, backends, where, report, problems)
     for index, stage in enumerate(stages):
         reads, writes = stage.cls.columns(stage.config)

@@ -5,6 +5,7 @@ from muri_gen.backends.base import (
     BackendConfig,
     ChatRequest,
     ChatResult,
+    Embedder,
     LanguageIdentifier,
     LanguagePrediction,
     SamplingParams,
@@ -26,6 +27,7 @@ BACKENDS: dict[str, dict[str, str]] = {
         "ctranslate2": "muri_gen.backends.translate.ctranslate2:CTranslate2Translator",
         "llm": "muri_gen.backends.translate.llm:LLMTranslator",
         "router": "muri_gen.backends.translate.router:RouterTranslator",
+        "pivot": "muri_gen.backends.translate.pivot:PivotTranslator",  # src -> via -> tgt with two translators
     },
     "llm": {
         "xllamacpp": "muri_gen.backends.llm.xllamacpp:XLlamaCppLLM",
@@ -35,6 +37,11 @@ BACKENDS: dict[str, dict[str, str]] = {
     "classifier": {
         "transformers": "muri_gen.backends.classify.transformers:TransformersClassifier",  # any HF text classifier
         "profanity_check": "muri_gen.backends.classify.profanity_check:ProfanityCheckClassifier",  # English, sklearn
+    },
+    "embedder": {
+        "use": "muri_gen.backends.embed.use:USEEmbedder",  # multilingual USE v3, 16 languages, numpy
+        "e5": "muri_gen.backends.embed.e5:E5Embedder",  # multilingual-e5-small 4-bit, ~100 languages
+        "transformers": "muri_gen.backends.embed.transformers:TransformersEmbedder",  # any HF model (LaBSE...)
     },
 }
 
@@ -46,6 +53,6 @@ def get_backend(kind: str, name: str) -> type[Backend]:
 
 
 __all__ = [
-    "BACKENDS", "LLM", "Backend", "BackendConfig", "ChatRequest", "ChatResult",
+    "BACKENDS", "LLM", "Backend", "BackendConfig", "ChatRequest", "ChatResult", "Embedder",
     "LanguageIdentifier", "LanguagePrediction", "SamplingParams", "Translator", "get_backend",
 ]

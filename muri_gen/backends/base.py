@@ -1,4 +1,4 @@
-"""The three backend kinds. A recipe names a backend; its pydantic Config validates its options.
+"""The backend kinds. A recipe names a backend; its pydantic Config validates its options.
 
 Backends are shared by the stages of one worker through the RunContext, started lazily by the
 first stage that asks for them (``setup``) and stopped at the end of the run (``teardown``).
@@ -6,9 +6,12 @@ first stage that asks for them (``setup``) and stopped at the end of the run (``
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 class BackendConfig(BaseModel):
@@ -97,6 +100,8 @@ class ChatRequest:
 class ChatResult:
     texts: list[str] = field(default_factory=list)  # n completions
     error: str | None = None  # set when the request failed after retries
+    # per completion: "stop" (ended by itself), "length" (cut at max_tokens); empty when unknown
+    finish_reasons: list[str] = field(default_factory=list)
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cached: bool = False
@@ -107,4 +112,29 @@ class LLM(Backend):
 
     def chat(self, requests: list[ChatRequest]) -> list[ChatResult]:
         """One result per request, in order; a failed request is a ChatResult with ``error``."""
+        raise NotImplementedError
+
+
+class Embedder(Backend):
+    """Sentence embeddings for matching an instruction to its document, across languages.
+
+    ``embed`` returns one L2-normalised row per text, so a dot product is the cosine. Instructions
+    are embedded as queries and documents as passages (e5-style models prefix them differently).
+    """
+
+    kind = "embedder"
+    LANGUAGES: ClassVar[frozenset[str]] = frozenset()  # ISO 639-1 (or 639-3) codes the model was trained on
+
+    def covers(self, language: str) -> bool:
+        """Whether the model was trained on this language, or on its macrolanguage (loads no model)."""
+        from muri_gen import languages
+
+        try:
+            lang = languages.get(language)
+            family = languages.get(languages.macrolanguage(lang.code))
+        except languages.UnknownLanguage:
+            return False
+        return bool({lang.code, lang.alpha2, family.code, family.alpha2} & self.LANGUAGES)
+
+    def embed(self, texts: list[str], role: Literal["query", "passage"]) -> np.ndarray:
         raise NotImplementedError

@@ -167,12 +167,13 @@ class OpenAICompatibleLLM(LLM):
             raise RuntimeError(f"HTTP {response.status_code} (not retried): {response.text[:300]}")
         try:
             data = response.json()
-            texts = [choice["message"]["content"] or "" for choice in data["choices"]]
-        except (ValueError, KeyError, TypeError) as exc:  # a proxy or a crashing server sent garbage
+            choices = sorted(data["choices"], key=lambda choice: choice.get("index", 0))
+            texts = [choice["message"]["content"] or "" for choice in choices]
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:  # a proxy or a crashing server sent garbage
             raise RetryableError(f"malformed response: {type(exc).__name__}: {response.text[:120]!r}") from exc
         usage = data.get("usage") or {}
-        return ChatResult(texts=texts, prompt_tokens=usage.get("prompt_tokens", 0),
-                          completion_tokens=usage.get("completion_tokens", 0))
+        return ChatResult(texts=texts, finish_reasons=[str(choice.get("finish_reason") or "") for choice in choices],
+                          prompt_tokens=usage.get("prompt_tokens", 0), completion_tokens=usage.get("completion_tokens", 0))
 
 
 def free_port() -> int:

@@ -99,5 +99,6 @@ class VLLMOffline(LLM):
                                         use_tqdm=False, chat_template=self._chat_template())
         except Exception as exc:  # noqa: BLE001 - one failed batch errors its records, never the run
             return [ChatResult(error=f"vLLM: {type(exc).__name__}: {exc}") for _ in requests]
-        return [ChatResult(texts=[o.text for o in out.outputs], prompt_tokens=len(out.prompt_token_ids or []),
+        return [ChatResult(texts=[o.text for o in out.outputs], finish_reasons=[o.finish_reason or "" for o in out.outputs],
+                           prompt_tokens=len(out.prompt_token_ids or []),
                            completion_tokens=sum(len(o.token_ids) for o in out.outputs)) for out in outputs]

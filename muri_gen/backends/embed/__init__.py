@@ -1,0 +1,1 @@
+"""Sentence embedders: the multilingual vectors behind the alignment signal of pair curation."""
