@@ -80,7 +80,7 @@ class RouterTranslator(Translator):
         if ref is None:
             raise ValueError(f"no route of this router translates {src}->{tgt}")
         backend = self.context.backend(ref)
-        return backend.route(src, tgt) if isinstance(backend, RouterTranslator) else backend
+        return backend.route(src, tgt) if hasattr(backend, "route") else backend  # a router or a pivot
 
     def describe(self) -> dict:
         return {"backend": self.name, "routes": [r.model_dump() for r in self.config.routes]}
