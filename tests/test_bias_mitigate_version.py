@@ -6,7 +6,8 @@ import pytest
 from typer.testing import CliRunner
 
 from muri_gen.bias.mitigate.pipeline import build, mitigate
-from muri_gen.bias.mitigate.rewrite import debias_pairs, load_prompt
+from muri_gen.bias.mitigate.rewrite import DEBIAS_KEYS, debias_pairs
+from muri_gen.prompts import load_prompt
 from muri_gen.bias.mitigate.version import write_version
 
 
@@ -98,7 +99,7 @@ def test_curated_subset_excludes_flagged_rows_with_their_reason():
 
 @pytest.fixture()
 def dpo_file(tmp_path, medqa):
-    prompt = load_prompt("debias-v1")
+    prompt = load_prompt("debias-v1", DEBIAS_KEYS, "debias")
     biased = next(r["instruction_en"] for r in medqa if " his " in r["instruction_en"] and "physician" in r["instruction_en"])
     neutral = biased.replace(" his ", " their ").replace(" he ", " they ").replace("He ", "They ")
     sft, dpo = debias_pairs(prompt, biased, neutral)

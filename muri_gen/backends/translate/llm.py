@@ -9,12 +9,11 @@ from __future__ import annotations
 import re
 from functools import cached_property
 
-import yaml
 from pydantic import Field, field_validator
 
 from muri_gen import languages
 from muri_gen.backends.base import LLM, BackendConfig, ChatRequest, SamplingParams, Translator
-from muri_gen.resources import prompt_file
+from muri_gen.prompts import load_prompt
 from muri_gen.translation.tokens import estimate_tokens
 
 _LABEL = re.compile(r"^\s*(translation|traducción|tradução)\s*:\s*", re.IGNORECASE)
@@ -45,13 +44,7 @@ class LLMTranslator(Translator):
 
     @cached_property
     def template(self) -> dict:
-        name = self.config.prompt
-        with open(prompt_file(name), encoding="utf-8") as fh:
-            data = yaml.safe_load(fh)
-        missing = {"name", "version", "system", "user"} - set(data)
-        if missing:
-            raise ValueError(f"translation prompt {name!r} lacks {sorted(missing)}")
-        return data
+        return load_prompt(self.config.prompt, {"name", "version", "system", "user"}, "translation")
 
     def supports(self, src: str, tgt: str) -> bool:
         allowed = self.config.languages

@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections import Counter
 
 import regex
-import yaml
 from pydantic import Field
 
 from muri_gen.backends.base import LLM, ChatRequest, SamplingParams
@@ -23,21 +22,10 @@ from muri_gen.bias.mitigate.base import Method, MethodConfig, Mitigated
 from muri_gen.bias.mitigate.measure import RowCounts
 from muri_gen.bias.mitigate.swap import swapper
 from muri_gen.export.finetune import chat_example, dpo_example
-from muri_gen.resources import prompt_file
+from muri_gen.prompts import load_prompt
 
 WORD = regex.compile(r"\w+")
-
-
-def load_prompt(name: str) -> dict:
-    """A debias prompt by name ("debias-v1") or path; checks the keys the method uses."""
-    path = prompt_file(name)
-    if not path.is_file():
-        raise ValueError(f"debias prompt {name!r} not found ({path})")
-    prompt = yaml.safe_load(path.read_text(encoding="utf-8"))
-    missing = {"name", "version", "system", "user", "sft_instruction"} - set(prompt)
-    if missing:
-        raise ValueError(f"{path}: missing keys {', '.join(sorted(missing))}")
-    return prompt
+DEBIAS_KEYS = {"name", "version", "system", "user", "sft_instruction"}
 
 
 def debias_pairs(prompt: dict, biased: str, neutral: str) -> tuple[dict, dict]:
@@ -66,7 +54,7 @@ class DebiasRewrite(Method):
     def __init__(self, config: RewriteConfig, llm: LLM):
         super().__init__(config)
         self.llm = llm
-        self.prompt = load_prompt(config.prompt)
+        self.prompt = load_prompt(config.prompt, DEBIAS_KEYS, "debias")
 
     def request(self, text: str) -> ChatRequest:
         messages = [("system", self.prompt["system"])]
