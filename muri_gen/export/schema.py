@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datasets import Features, List, Value
 
 from muri_gen import languages
+from muri_gen.curation.score import SIGNALS
 from muri_gen.record import stable_hash
 from muri_gen.runner.layout import safe_part
 
@@ -37,6 +38,9 @@ COLUMN_DOCS: dict[str, str] = {
     "translator_to_source": "the translator used for the instruction (English -> native)",
     "lid_score": "language-identification confidence of the document",
     "filter_scores": "numeric scores of the quality and post-filter stages (name, value)",
+    "quality_score": "the curate stage's overall score of the pair (0-1, higher is better; see the card's calibration)",
+    "quality_signals": "the curate stage's signals (0-1 each, higher is better; null when not measured): "
+                       + "; ".join(f"{name}: {doc}" for name, doc in SIGNALS.items()),
 }
 
 FEATURES = Features({
@@ -58,6 +62,8 @@ FEATURES = Features({
     "translator_to_source": Value("string"),
     "lid_score": Value("float32"),
     "filter_scores": List({"name": Value("string"), "value": Value("float64")}),
+    "quality_score": Value("float32"),
+    "quality_signals": {name: Value("float32") for name in SIGNALS},
 })
 
 SPLITS = ("train", "validation", "test")
@@ -144,7 +150,18 @@ def to_row(record: dict, dataset_name: str, split: str) -> dict:
         "translator_to_source": describe(record.get("translation_src")),
         "lid_score": float(score) if isinstance(score, (int, float)) else None,
         "filter_scores": filter_scores(record),
+        **quality_columns(record.get("curation")),
     }
+
+
+def quality_columns(curation: object) -> dict:
+    """quality_score and quality_signals from the curate stage's verdict (nulls without one)."""
+    curation = curation if isinstance(curation, dict) else {}
+    signals = curation.get("signals") if isinstance(curation.get("signals"), dict) else {}
+    score = curation.get("score")
+    return {"quality_score": float(score) if isinstance(score, (int, float)) else None,
+            "quality_signals": {name: float(v) if isinstance(v := signals.get(name), (int, float)) else None
+                                for name in SIGNALS}}
 
 
 def missing_pair_reason(record: dict) -> str | None:

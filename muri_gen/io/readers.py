@@ -33,7 +33,7 @@ def detect_format(path: Path) -> str:
             return "hf_disk"
         if any(path.glob("*.jsonl*")):
             return "jsonl"
-        if any(path.glob("*.parquet")):
+        if any(path.rglob("*.parquet")):  # a Hub dataset folder keeps them in data/<config>/
             return "parquet"
         return "text_folder"
     name = path.name.lower()
@@ -103,6 +103,8 @@ def _from_mapping(row, position: str, config: InputConfig) -> ReadItem:
     }
     declared = row.get(config.language_field) if config.language_field else None
     record["declared_language"] = declared if isinstance(declared, str) else None
+    for field, column in config.fields.items():
+        record[field] = row.get(column)
     return ReadItem(record)
 
 

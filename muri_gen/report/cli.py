@@ -48,13 +48,17 @@ def eval_export(
     per_lang: Annotated[int, typer.Option("--per-lang", min=1, help="Pairs per language (MURI rated 30)")] = 30,
     lang: Annotated[Optional[list[str]], typer.Option("--lang", "-l", help="Only these languages (repeatable)")] = None,
     seed: Annotated[int, typer.Option(help="Seed of the random choice of pairs")] = 0,
+    candidates: Annotated[bool, typer.Option(
+        "--candidates", help="Every candidate instruction that passed the post-filter as a pair of its own "
+        "(a sample for `eval calibrate` that spans good and bad instructions)")] = False,
 ) -> None:
     """Write rating sheets: a random sample of kept pairs per language."""
     from muri_gen.languages import code3
     from muri_gen.report.evaluation import EvalError, export_sheets
 
     try:
-        written = export_sheets(_run_dir(output_dir), output, per_lang, [code3(x) for x in lang or []] or None, seed)
+        written = export_sheets(_run_dir(output_dir), output, per_lang, [code3(x) for x in lang or []] or None, seed,
+                                candidates)
     except (EvalError, ValueError) as exc:
         typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
         raise typer.Exit(2) from None
@@ -82,3 +86,41 @@ def eval_import(
         typer.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths)))
     typer.echo(f"saved {output_dir / SCORES_FILE}; re-run the recipe on {output_dir} (finished shards are skipped) "
                "to put the scores into report.html and the dataset card")
+
+
+@eval_app.command("calibrate")
+def eval_calibrate(
+    output_dir: OutputDir,
+    sheets: Annotated[list[Path], typer.Argument(help="Filled CSV sheets of this run, or folders of them", show_default=False)],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The calibration file to write (YAML)")],
+    name: Annotated[Optional[str], typer.Option(help="The calibration's name (default: the file's stem)")] = None,
+    base: Annotated[str, typer.Option(help="Calibration whose floors are kept")] = "udhr-demo-v1",
+) -> None:
+    """Fit the curate stage's weights and thresholds to rated pairs; print how well the score agrees
+    with the ratings. Use the file in a recipe: {stage: curate, calibration: FILE}."""
+    import yaml
+
+    from muri_gen.report.evaluation import EvalError, calibrate
+
+    try:
+        calibration = calibrate(_run_dir(output_dir), sheets, base, name or output.stem)
+    except (EvalError, ValueError) as exc:
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from None
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(yaml.safe_dump(calibration.model_dump(mode="json"), sort_keys=False, allow_unicode=True),
+                      encoding="utf-8")
+    fitted = calibration.fitted
+    cross = fitted["cross_validated"]
+    at = fitted["at_min_score"]
+    typer.echo(f"{fitted['rated_pairs']} rated pairs ({', '.join(f'{k} {v}' for k, v in fitted['languages'].items())}); "
+               f"publishable {fitted['publishable_share']:.0%}")
+    typer.echo("weights: " + ", ".join(f"{k} {v:.2f}" for k, v in calibration.weights.items())
+               + f"; min_score {calibration.min_score:.3f}"
+               + "".join(f"; {lang} {t.min_score:.3f}" for lang, t in calibration.languages.items()))
+    typer.echo(f"rank correlation with the ratings: {fitted['spearman']} in-sample, {cross['spearman']} cross-validated")
+    for label, figures in (("in-sample", at), ("cross-validated", cross)):
+        typer.echo(f"kept at min_score ({label}): {figures['kept']} ({figures['kept_share']:.0%}), "
+                   f"precision {figures['precision_publishable']:.2f}, recall {figures['recall_publishable']:.2f}, "
+                   f"mean alignment {figures['kept_mean_alignment']}, instruction {figures['kept_mean_instruction']}")
+    typer.echo(f"wrote {output}")

@@ -119,6 +119,53 @@ class Indicators:
 
 
 @dataclass
+class PairQuality:
+    """The curate stage's verdicts in one language: scores kept and rejected, signal means, and the
+    best and worst pairs as examples."""
+
+    EXAMPLES = 3
+
+    kept: array = field(default_factory=lambda: array("f"))
+    rejected: array = field(default_factory=lambda: array("f"))
+    signal_sums: Counter = field(default_factory=Counter)
+    signal_counts: Counter = field(default_factory=Counter)
+    candidates: int = 0  # candidate instructions scored (best-of-n): above the pair count when n > 1
+    best: list = field(default_factory=list)  # min-heap of (score, id, example)
+    worst: list = field(default_factory=list)  # min-heap of (-score, id, example)
+
+    def add(self, record: dict, curation: dict, kept: bool) -> None:
+        score = curation.get("score")
+        if not isinstance(score, (int, float)):
+            return
+        (self.kept if kept else self.rejected).append(float(score))
+        for name, value in (curation.get("signals") or {}).items():
+            if isinstance(value, (int, float)):
+                self.signal_sums[name] += value
+                self.signal_counts[name] += 1
+        self.candidates += len(curation.get("candidates") or [None])
+        example = {"instruction": record.get("instruction"), "text": record.get("text"), "score": score, "kept": kept,
+                   "reasons": curation.get("reasons") or [], "signals": curation.get("signals") or {}}
+        for heap, key in ((self.best, score), (self.worst, -score)):
+            entry = (key, str(record.get("id")), example)
+            if len(heap) < self.EXAMPLES:
+                heapq.heappush(heap, entry)
+            elif entry[:2] > heap[0][:2]:
+                heapq.heapreplace(heap, entry)
+
+    @property
+    def pairs(self) -> int:
+        return len(self.kept) + len(self.rejected)
+
+    def signal_means(self) -> dict[str, float]:
+        return {k: round(v / self.signal_counts[k], 3) for k, v in self.signal_sums.items()}
+
+    def examples(self) -> list[dict]:
+        best = [e for _, _, e in sorted(self.best, key=lambda x: x[:2], reverse=True)]
+        worst = [e for _, _, e in sorted(self.worst, key=lambda x: x[:2], reverse=True)]
+        return best + [e for e in worst if e not in best]
+
+
+@dataclass
 class LanguageSummary:
     code: str
     samples_wanted: int
@@ -129,6 +176,7 @@ class LanguageSummary:
     lid_scores: array = field(default_factory=lambda: array("f"))
     styles: Counter = field(default_factory=Counter)
     indicators: Indicators = field(default_factory=Indicators)
+    quality: PairQuality = field(default_factory=lambda: PairQuality())
 
     def __post_init__(self):
         self.samples = HashSample(self.samples_wanted, f"samples-{self.seed}-{self.code}")
@@ -258,6 +306,8 @@ class _Collector:
             summary.instructions.offer(row["id"], (row["instruction"], row.get("script")))
         scores = row.get("postfilter")
         self.generated(summary, row, [], scores if isinstance(scores, dict) else {})
+        if isinstance(row.get("curation"), dict):
+            summary.quality.add(row, row["curation"], kept=bool(row["curation"].get("keep", True)))
 
     def outcome(self, outcome: dict, kind: str) -> None:
         code = outcome.get("language") or "und"
@@ -275,6 +325,8 @@ class _Collector:
             self.errors[(outcome.get("stage", "?"), message[0][:300])] += 1
         reasons = detail.get("all_reasons") if isinstance(detail.get("all_reasons"), list) else [reason]
         self.generated(self.language(code), record, [str(r) for r in reasons], detail)
+        if isinstance(detail.get("curation"), dict):
+            self.language(code).quality.add(record, detail["curation"], kept=False)
 
 
 def _read_yaml(path: Path) -> dict | None:

@@ -11,6 +11,7 @@ import csv
 import json
 import math
 from collections import defaultdict
+from collections.abc import Iterator
 from html import escape
 from pathlib import Path
 
@@ -31,26 +32,51 @@ class EvalError(ValueError):
     """A sheet that cannot be read back (missing column, a score outside 1-5, a pair from another run)."""
 
 
-def sample_pairs(run: RunDir, per_lang: int, langs: list[str] | None = None, seed: int = 0) -> dict[str, list[dict]]:
-    """Up to per_lang kept rows with an instruction per language: a deterministic random sample."""
-    samples: dict[str, HashSample] = {}
+def candidate_id(record_id: str, index: int) -> str:
+    """The rating id of one candidate instruction of a pair."""
+    return f"{record_id}#{index}"
+
+
+def rateable_pairs(run: RunDir, candidates: bool = False) -> Iterator[dict]:
+    """The run's kept pairs as {id, language, instruction, output, signals}; with ``candidates``, every
+    candidate instruction the post-filter passed (scored by the curate stage) as a pair of its own."""
     for row in run.kept_records():
-        code = row.get("language", "und")
-        if not row.get("instruction") or (langs and code not in langs):
+        if not isinstance(row.get("instruction"), str) or not row["instruction"].strip():
             continue
-        samples.setdefault(code, HashSample(per_lang, f"eval-{seed}-{code}")).offer(row["id"], row)
+        base = {"language": row.get("language", "und"), "output": row.get("text")}
+        curation = row.get("curation") or {}
+        if candidates and row.get("candidates"):
+            scored = {c["index"]: c.get("signals") for c in curation.get("candidates") or []}
+            for index, candidate in enumerate(row["candidates"]):
+                if (candidate.get("postfilter") or {}).get("passed") and candidate.get("instruction"):
+                    yield {**base, "id": candidate_id(row["id"], index), "instruction": candidate["instruction"],
+                           "signals": scored.get(index)}
+        else:
+            yield {**base, "id": row["id"], "instruction": row["instruction"], "signals": curation.get("signals")}
+
+
+def sample_pairs(run: RunDir, per_lang: int, langs: list[str] | None = None, seed: int = 0,
+                 candidates: bool = False) -> dict[str, list[dict]]:
+    """Up to per_lang pairs per language: a deterministic random sample."""
+    samples: dict[str, HashSample] = {}
+    for pair in rateable_pairs(run, candidates):
+        code = pair["language"]
+        if langs and code not in langs:
+            continue
+        samples.setdefault(code, HashSample(per_lang, f"eval-{seed}-{code}")).offer(pair["id"], pair)
     return {code: sample.items() for code, sample in sorted(samples.items())}
 
 
-def export_sheets(run: RunDir, out: Path, per_lang: int = 30, langs: list[str] | None = None, seed: int = 0) -> list[Path]:
-    pairs = sample_pairs(run, per_lang, langs, seed)
+def export_sheets(run: RunDir, out: Path, per_lang: int = 30, langs: list[str] | None = None, seed: int = 0,
+                  candidates: bool = False) -> list[Path]:
+    pairs = sample_pairs(run, per_lang, langs, seed, candidates)
     if not pairs:
         wanted = f" in {', '.join(langs)}" if langs else ""
         raise EvalError(f"{run.root} has no kept rows with an instruction{wanted}: nothing to rate")
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for code, rows in pairs.items():
-        items = [{"item": i + 1, "id": r["id"], "language": code, "instruction": r["instruction"], "output": r["text"]}
+        items = [{"item": i + 1, "id": r["id"], "language": code, "instruction": r["instruction"], "output": r["output"]}
                  for i, r in enumerate(rows)]
         csv_path = out / f"{code}.csv"
         with open(csv_path, "w", encoding="utf-8", newline="") as fh:
@@ -185,6 +211,22 @@ def read_ratings(paths: list[Path], known_ids: set[str] | None = None) -> tuple[
     return ratings, len(files)
 
 
+def calibrate(run: RunDir, paths: list[Path], base: str, name: str, seed: int = 0):
+    """A calibration of the curate stage fitted to rated sheets of this run (see muri_gen.curation.calibrate)."""
+    from muri_gen.curation.calibrate import RatedPair, fit
+    from muri_gen.curation.score import load_calibration
+
+    signals = {pair["id"]: pair for candidates in (False, True) for pair in rateable_pairs(run, candidates)}
+    ratings, sheets = read_ratings(paths, set(signals))
+    pairs = [RatedPair(r["id"], signals[r["id"]]["language"], signals[r["id"]]["signals"], r["alignment"],
+                       r["instruction_correctness"])
+             for r in ratings if signals[r["id"]].get("signals") and "alignment" in r and "instruction_correctness" in r]
+    if not pairs:
+        raise EvalError("no rated pair has both alignment and instruction ratings and curate signals: run the recipe "
+                        "with a curate stage, export sheets from it, rate both criteria")
+    return fit(pairs, load_calibration(base), name, sheets, seed)
+
+
 def mean_ci(values: list[int], confidence: float = 0.95) -> dict:
     """Mean and Student-t confidence interval, clipped to 1-5 (None bounds with fewer than two ratings)."""
     from scipy import stats
@@ -221,7 +263,7 @@ def summarize_ratings(ratings: list[dict], sheets: int) -> dict:
 
 
 def import_sheets(run: RunDir, paths: list[Path]) -> dict:
-    known = {row["id"] for row in run.kept_records()}
+    known = {pair["id"] for candidates in (False, True) for pair in rateable_pairs(run, candidates)}
     ratings, sheets = read_ratings(paths, known)
     if not ratings:
         raise EvalError("the sheets hold no ratings yet (every score cell is empty)")

@@ -264,6 +264,33 @@ def indicators(s: RunSummary) -> str:
                "distinct-1", "distinct-2", "distinct sample"], rows)
 
 
+def pair_quality(s: RunSummary) -> str:
+    scored = {code: l.quality for code, l in sorted(s.languages.items()) if l.quality.pairs}
+    if not scored:
+        return note("not run: the recipe has no curate stage (add {stage: curate} after the post-filter).")
+    kept = [v for q in scored.values() for v in q.kept]
+    rejected = [v for q in scored.values() for v in q.rejected]
+    chart = image(plots.histogram({"kept": kept, "rejected": rejected}, "curate score"), "pair score distribution", "")
+    signals = sorted({k for q in scored.values() for k in q.signal_counts})
+    rows = [[code, q.pairs, len(q.kept), q.candidates, *[q.signal_means().get(k) for k in signals]]
+            for code, q in scored.items()]
+    parts = [chart, note("The curate stage's score of every pair that reached it (kept, or rejected for a low score "
+                         "or signal), and the mean of each signal (0-1, higher is better). Candidates: instructions "
+                         "scored, best-of-n included."),
+             table(["lang", "pairs", "kept", "candidates", *signals], rows)]
+    for code, q in scored.items():
+        native = f'lang="{escape(code)}" dir="auto"'
+        body = "".join(
+            f'<tr class="pair"><td>{e["score"]:.3f} {"kept" if e["kept"] else "rejected"}'
+            f'{(": " + escape(", ".join(e["reasons"]))) if e["reasons"] else ""}</td>'
+            f'<td {native}>{long_text(e["instruction"])}</td><td {native}>{long_text(e["text"])}</td>'
+            f'<td>{escape(", ".join(f"{k} {v:.2f}" for k, v in e["signals"].items() if v is not None))}</td></tr>'
+            for e in q.examples())
+        parts.append(f"<h3>{escape(code)}: best and worst pairs</h3><table><thead><tr><th>score</th><th>instruction</th>"
+                     f"<th>document</th><th>signals</th></tr></thead><tbody>{body}</tbody></table>")
+    return "".join(parts)
+
+
 def throughput(s: RunSummary) -> str:
     if s.stats is None or not s.stats.get("by_stage"):
         return note("not available: stats.json has no per-stage figures.")
@@ -345,6 +372,7 @@ SECTIONS = [
     ("styles", "Instruction-style mix", styles),
     ("rejections", "Rejections by reason", rejections),
     ("quality", "Automatic quality indicators", indicators),
+    ("pairs", "Pair quality (curate)", pair_quality),
     ("throughput", "Throughput per stage", throughput),
     ("samples", "Sample pairs per language", samples),
     ("bias", "Gender-occupation bias trace", bias),

@@ -15,6 +15,7 @@ STAGES: dict[str, str] = {
     "translate": "muri_gen.stages.translate:Translate",
     "reverse_instruction": "muri_gen.stages.reverse_instruction:ReverseInstruction",
     "postfilter": "muri_gen.stages.postfilter:PostFilter",
+    "curate": "muri_gen.stages.curate:Curate",
 }
 
 

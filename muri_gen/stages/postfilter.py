@@ -19,10 +19,11 @@ import re
 
 from pydantic import Field
 
+from muri_gen import languages
+from muri_gen.curation.ngrams import ngram_overlap, words
 from muri_gen.record import Outcome, Rejected
 from muri_gen.stages.base import Stage, StageConfig
 
-_WORD = re.compile(r"\w+", re.UNICODE)
 REFUSAL = re.compile(
     r"\b(as an ai|as a language model|i(?:'m| am) (?:sorry|unable|not able)|i can(?:not|'t)|i (?:do not|don't) have"
     r"|i apologi[sz]e|i won't|cannot (?:help|assist|provide))\b", re.IGNORECASE)
@@ -49,20 +50,6 @@ INJECTION = re.compile(
     r"|disregard (?:all |the )?(?:previous|above|prior) \w+|(?:reveal|print|repeat) (?:your|the) system prompt"
     r"|you are now\b|new instructions?:|as instructed (?:above|in the text)|(?:ai|language model|assistant),? (?:you )?(?:must|should) (?:now )?(?:write|say|reply|respond))",
     re.IGNORECASE)
-
-
-def words(text: str) -> list[str]:
-    return [w.lower() for w in _WORD.findall(text)]
-
-
-def ngram_overlap(candidate: str, reference: str, n: int = 3) -> float:
-    """Share of the candidate's word n-grams found in the reference (1.0: copied verbatim)."""
-    cand, ref = words(candidate), words(reference)
-    if len(cand) < n:  # too short to copy anything (the length filters judge it)
-        return 0.0
-    grams = [tuple(cand[i : i + n]) for i in range(len(cand) - n + 1)]
-    present = {tuple(ref[i : i + n]) for i in range(len(ref) - n + 1)}
-    return sum(g in present for g in grams) / len(grams)
 
 
 class ChecksConfig(StageConfig):
@@ -120,6 +107,12 @@ class PostFilterConfig(ChecksConfig):
 
 
 class PostFilter(Stage):
+    """Checks every candidate instruction of a pair; the pair goes on while one candidate passes.
+
+    Failing candidates stay in ``candidates`` with their reasons (the report shows them); a pair
+    whose candidates all fail is rejected with the reasons of the one that failed fewest checks.
+    """
+
     name = "postfilter"
     reads = ("instruction", "instruction_en", "text", "text_en", "language")
     writes = ("postfilter",)
@@ -131,32 +124,59 @@ class PostFilter(Stage):
         self.lid = self.context.backend(self.config.lid) if self.config.lid else None
 
     def process(self, records: list[dict]) -> list[Outcome]:
-        cfg = self.config
-        instructions = [r.get("instruction") if isinstance(r.get("instruction"), str) else "" for r in records]
-        predictions = self.lid.identify(instructions) if self.lid else [None] * len(records)
+        candidates = [candidates_of(record) for record in records]
+        flat = [c["instruction"] for cands in candidates for c in cands]
+        predictions = iter(self.lid.identify(flat) if self.lid else [None] * len(flat))
         outcomes: list[Outcome] = []
-        for record, instruction, prediction in zip(records, instructions, predictions):
-            english = record.get("instruction_en") or instruction
-            failed, scores = self.checks.check(english, record.get("text_en") or record.get("text") or "",
-                                               record.get("style"))
-            native_echo = ngram_overlap(instruction, record.get("text") or "", cfg.echo_ngram)
-            scores |= {"chars": len(instruction), "echo_overlap_native": round(native_echo, 4)}
-            if not instruction.strip():
-                failed.insert(0, "empty")
-            elif len(instruction) < cfg.min_chars:
-                failed.append("too_short")
-            elif len(instruction) > cfg.max_chars:
-                failed.append("too_long")
-            if native_echo >= cfg.echo_threshold and "echo" not in failed:
-                failed.append("echo")
-            if prediction is not None:
-                scores |= {"instruction_lid": round(prediction.score, 4), "instruction_lid_language": prediction.language}
-                if (prediction.language != record.get("language") and prediction.score >= cfg.min_lid_confidence
-                        and instruction.strip()):
-                    failed.append("wrong_language")
-            failed = list(dict.fromkeys(failed))
-            if failed:
-                outcomes.append(Rejected(failed[0], {"all_reasons": failed, **scores}))
-            else:
-                outcomes.append({**record, "postfilter": {**scores, "passed": True}})
+        for record, cands in zip(records, candidates):
+            checked = [{**c, "postfilter": self.verdict(record, c, next(predictions))} for c in cands]
+            passing = [c for c in checked if c["postfilter"]["passed"]]
+            if not passing:
+                first = min(checked, key=lambda c: (len(c["postfilter"]["failed"]), c["postfilter"]["echo_overlap"]))
+                verdict = first["postfilter"]
+                detail = {"all_reasons": verdict["failed"], **{k: v for k, v in verdict.items() if k not in ("failed", "passed")}}
+                if len(checked) > 1:
+                    detail["candidates"] = len(checked)
+                outcomes.append(Rejected(verdict["failed"][0], detail))
+                continue
+            best = min(passing, key=lambda c: c["postfilter"]["echo_overlap"])
+            kept = {**record, "instruction": best["instruction"], "postfilter": best["postfilter"]}
+            if best.get("instruction_en"):
+                kept["instruction_en"] = best["instruction_en"]
+            if "candidates" in record:
+                kept["candidates"] = checked
+            outcomes.append(kept)
         return outcomes
+
+    def verdict(self, record: dict, candidate: dict, prediction) -> dict:
+        """{failed: [reasons, most specific first], passed, scores...} for one candidate instruction."""
+        cfg = self.config
+        instruction = candidate["instruction"]
+        english = candidate.get("instruction_en") or instruction
+        failed, scores = self.checks.check(english, record.get("text_en") or record.get("text") or "", record.get("style"))
+        native_echo = ngram_overlap(instruction, record.get("text") or "", cfg.echo_ngram)
+        scores |= {"chars": len(instruction), "echo_overlap_native": round(native_echo, 4)}
+        if not instruction.strip():
+            failed.insert(0, "empty")
+        elif len(instruction) < cfg.min_chars:
+            failed.append("too_short")
+        elif len(instruction) > cfg.max_chars:
+            failed.append("too_long")
+        if native_echo >= cfg.echo_threshold and "echo" not in failed:
+            failed.append("echo")
+        if prediction is not None:
+            scores |= {"instruction_lid": round(prediction.score, 4), "instruction_lid_language": prediction.language}
+            if (not languages.covers(str(record.get("language")), prediction.language)
+                    and prediction.score >= cfg.min_lid_confidence and instruction.strip()):
+                failed.append("wrong_language")
+        failed = list(dict.fromkeys(failed))
+        return {**scores, "failed": failed, "passed": not failed}
+
+
+def candidates_of(record: dict) -> list[dict]:
+    """The candidate instructions of a pair: reverse_instruction's list, or the pair's own instruction."""
+    items = [c for c in record.get("candidates") or [] if isinstance(c, dict)]
+    if items:
+        return [{**c, "instruction": c.get("instruction") if isinstance(c.get("instruction"), str) else ""} for c in items]
+    instruction = record.get("instruction")
+    return [{"instruction": instruction if isinstance(instruction, str) else "", "instruction_en": record.get("instruction_en")}]

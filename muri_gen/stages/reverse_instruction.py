@@ -1,12 +1,16 @@
 """Reverse instructions: the LLM reads the English document and writes the request it answers.
 
-    - {stage: reverse_instruction, llm: llm, n: 3, length_hints: 0.3, batch_size: 256}
+    - {stage: reverse_instruction, llm: llm, n: 4, length_hints: 0.3, batch_size: 256}
 
 One batch of requests goes to the backend at once (the server or vLLM batches them), through
 the request cache (a re-run or resumed run replays finished requests). The style (LongForm's
 plain instruction, informal chatbot message, search-engine query) and the sampling seed come
 from the run seed and the record id, so the same record gets the same request in every run.
-With ``n > 1`` the candidate that passes most post-filter checks (then copies least) is kept.
+With ``n > 1`` the model writes n candidates in one request (the prompt is read once); every
+candidate travels on in ``candidates`` (with its finish reason and how much it copies the prompt),
+is translated back and checked, and the ``curate`` stage keeps the best. ``instruction_en`` is the
+candidate that passes most post-filter checks (then copies least), for recipes without curation.
+A length hint ("Respond in 3 sentences.") counts the native document, which is the answer.
 A request that failed after the backend's retries errors the record; a resumed run sends it again.
 """
 from __future__ import annotations
@@ -19,8 +23,11 @@ from pydantic import Field
 
 from muri_gen.backends.base import ChatRequest, SamplingParams
 from muri_gen.backends.llm.cache import CachedChat, RequestCache
+from muri_gen.curation.length import length_of
+from muri_gen.curation.ngrams import ngram_overlap
+from muri_gen.filtering.text import WordSegmenter
+from muri_gen.prompts import load_prompt
 from muri_gen.record import Errored, Outcome, Rejected, stable_hash
-from muri_gen.resources import prompt_file
 from muri_gen.stages.base import Stage, StageConfig
 from muri_gen.stages.postfilter import ChecksConfig, InstructionChecks
 from muri_gen.translation.tokens import estimate_tokens
@@ -57,7 +64,7 @@ class ReverseInstructionConfig(StageConfig):
     temperature: float = Field(default=0.7, ge=0)
     top_p: float = Field(default=0.95, gt=0, le=1)
     max_tokens: int = Field(default=96, ge=4)
-    n: int = Field(default=1, ge=1)  # candidates per document; the best by the post-filter checks is kept
+    n: int = Field(default=1, ge=1)  # candidates per document, in one request; the curate stage keeps the best
     seed: int | None = None  # default: the recipe's seed
     batch_size: int | None = Field(default=None, ge=1)  # requests in flight per call; default: the executor's
     cache: bool = True
@@ -67,7 +74,7 @@ class ReverseInstructionConfig(StageConfig):
 class ReverseInstruction(Stage):
     name = "reverse_instruction"
     reads = ("text_en",)
-    writes = ("instruction_en", "instruction_raw", "style", "prompt", "generation")
+    writes = ("instruction_en", "instruction_raw", "candidates", "style", "prompt", "generation")
     Config = ReverseInstructionConfig
     uses_backends = {"llm": "llm"}
 
@@ -84,6 +91,10 @@ class ReverseInstruction(Stage):
     @cached_property
     def template(self) -> dict:
         return load_template(self.config.prompt)
+
+    @cached_property
+    def segmenter(self) -> WordSegmenter:
+        return WordSegmenter()
 
     def setup(self) -> None:
         cfg = self.config
@@ -114,11 +125,20 @@ class ReverseInstruction(Stage):
                                   seed=stable_hash(str(self.seed), "sample", str(record["id"])) % 2**31)
         return ChatRequest(messages=tuple(messages), sampling=sampling)
 
-    def length_hint(self, record: dict, document: str) -> str | None:
+    def prompt_text(self, style: str) -> str:
+        """What the model was told, minus the document: a candidate that repeats it restates the prompt."""
+        cfg, t = self.config, self.template
+        examples = (cfg.examples or {}).get(style, t["styles"][style].get("examples", []))
+        return "\n".join([cfg.system or t["system"], t["styles"][style]["user"].replace("{document}", ""),
+                          *(example["instruction"] for example in examples)])
+
+    def length_hint(self, record: dict) -> str | None:
+        """LongForm's "Respond in N sentences/words.", counted in the native document (the answer)."""
         if stable_hash(str(self.seed), "length", str(record["id"])) % 10_000 >= self.config.length_hints * 10_000:
             return None
-        sentences = len([s for s in re.split(r"(?<=[.!?])\s+", document.strip()) if s])
-        n, unit = (sentences, "sentences") if sentences > 1 else (len(document.split()), "words")
+        text, language = record.get("text") or record["text_en"], record.get("language") or "eng"
+        sentences = length_of(text, language, "sentences")
+        n, unit = (sentences, "sentences") if sentences > 1 else (length_of(text, language, "words", self.segmenter), "words")
         return self.template["length_hint"].format(n=n, unit=unit)
 
     def process(self, records: list[dict]) -> list[Outcome]:
@@ -138,43 +158,46 @@ class ReverseInstruction(Stage):
             if result.error:
                 outcomes[i] = Errored(f"reverse_instruction: {result.error}")
                 continue
-            raw, instruction, failed = self.best(result.texts, document, self.style_of(record))
-            if not instruction:
-                outcomes[i] = Rejected("empty_generation", {"raw": raw[:200]})
+            style = self.style_of(record)
+            hint = self.length_hint(record)
+            candidates = self.candidates(result, document, style, hint)
+            best = min(candidates, key=lambda c: (len(c["failed_en"]), c["echo_overlap"]), default=None)
+            if best is None or not best["instruction_en"]:
+                outcomes[i] = Rejected("empty_generation", {"raw": (result.texts or [""])[0][:200]})
                 continue
-            hint = self.length_hint(record, record["text_en"])
             s = request.sampling
             outcomes[i] = {
                 **record,
-                "instruction_en": f"{instruction} {hint}" if hint else instruction,
-                "instruction_raw": raw,
-                "style": self.style_of(record),
+                "instruction_en": best["instruction_en"],
+                "instruction_raw": best["raw"],
+                "candidates": candidates,
+                "style": style,
                 "prompt": {"name": self.template["name"], "version": str(self.template["version"])},
                 "generation": {**described, "temperature": s.temperature, "top_p": s.top_p, "max_tokens": s.max_tokens,
-                               "seed": s.seed, "n": s.n, "candidates_failed": failed, "cached": result.cached,
-                               "completion_tokens": result.completion_tokens, "length_hint": hint is not None},
+                               "seed": s.seed, "n": s.n, "finish_reason": best["finish_reason"], "cached": result.cached,
+                               "completion_tokens": result.completion_tokens, "prompt_tokens": result.prompt_tokens,
+                               "length_hint": hint is not None},
             }
         return outcomes  # type: ignore[return-value]
 
-    def best(self, texts: list[str], document: str, style: str) -> tuple[str, str, list[str]]:
-        """(raw, cleaned, checks it fails) of the candidate failing fewest checks, then copying least."""
-        ranked = []
-        for raw in texts:
+    def candidates(self, result, document: str, style: str, hint: str | None) -> list[dict]:
+        """Every non-empty completion, cleaned, with what the English checks and the prompt say of it."""
+        prompt = self.prompt_text(style)
+        reasons = result.finish_reasons or [""] * len(result.texts)
+        out = []
+        for raw, finish_reason in zip(result.texts, reasons):
             cleaned = clean_instruction(raw)
+            if not cleaned:
+                continue
             failed, scores = self.checks.check(cleaned, document, style)
-            ranked.append((len(failed), scores["echo_overlap"], raw, cleaned, failed))
-        if not ranked:
-            return "", "", ["empty"]
-        _, _, raw, cleaned, failed = min(ranked, key=lambda r: (r[0], r[1]))
-        return raw, cleaned, failed
+            out.append({"instruction_en": f"{cleaned} {hint}" if hint else cleaned, "raw": raw,
+                        "finish_reason": finish_reason or None, "failed_en": failed,
+                        "echo_overlap": scores["echo_overlap"], "prompt_overlap": round(ngram_overlap(cleaned, prompt), 4)})
+        return out
 
 
 def load_template(name: str) -> dict:
-    with open(prompt_file(name), encoding="utf-8") as fh:
-        data = yaml.safe_load(fh)
-    missing = {"name", "version", "system", "styles", "length_hint"} - set(data or {})
-    if missing:
-        raise ValueError(f"reverse-instruction template {name!r} lacks {sorted(missing)}")
+    data = load_prompt(name, {"name", "version", "system", "styles", "length_hint"}, "reverse-instruction")
     for style, spec in data["styles"].items():
         if "{document}" not in spec.get("user", ""):
             raise ValueError(f"style {style!r} of template {name!r} has no {{document}} placeholder in 'user'")

@@ -44,6 +44,9 @@ class TranslateConfig(StageConfig):
     max_context_sentences: int | None = Field(default=None, ge=1)
     batch_tokens: int = Field(default=4096, ge=1)  # tokens per backend call (length-sorted batches)
     cache: bool = True  # the translation cache in the run's cache folder
+    # a list of dicts on the record (reverse_instruction's candidates): each item's source_field is
+    # translated into its target_field too, in the same backend calls
+    candidates_field: str | None = "candidates"
 
     @model_validator(mode="after")
     def _defaults(self) -> TranslateConfig:
@@ -118,6 +121,8 @@ class Translate(Stage):
                 outcomes[i] = Rejected("unknown_language", detail)
             elif language == ENGLISH:
                 outcomes[i] = {**record, cfg.target_field: text, cfg.provenance_field: {"skipped": "already_english"}}
+                if candidates := self._candidates(record):
+                    outcomes[i][cfg.candidates_field] = [{**c, cfg.target_field: c[cfg.source_field]} for c in candidates]
             elif not self.translator.supports(*cfg.pair(language)):
                 src, tgt = cfg.pair(language)
                 outcomes[i] = Rejected("unsupported_language", {"src": src, "tgt": tgt, "translator": cfg.translator})
@@ -125,16 +130,29 @@ class Translate(Stage):
                 groups[self._tag(language, record.get(cfg.script_field) if cfg.script_field else None)].append(i)
         for language, indices in groups.items():
             src, tgt = cfg.pair(language)
-            results = self.documents.translate(
-                [records[i][cfg.source_field] for i in indices], src, tgt,
-                cfg.budget() if cfg.direction == "to_english" else None,
-            )
+            texts = [records[i][cfg.source_field] for i in indices]
+            candidate_texts = [c[cfg.source_field] for i in indices for c in self._candidates(records[i])]
+            results = self.documents.translate(texts + candidate_texts, src, tgt,
+                                               cfg.budget() if cfg.direction == "to_english" else None)
+            candidate_results = iter(results[len(texts):])
             for i, result in zip(indices, results):
+                translated = [{**c, cfg.target_field: r.text} | ({"translation_error": r.error} if r.error else {})
+                              for c, r in zip(self._candidates(records[i]), candidate_results)]
                 if result.text is None:
                     outcomes[i] = Errored(f"translate {src}->{tgt}: {result.error}")
-                else:
-                    outcomes[i] = {**records[i], cfg.target_field: result.text, cfg.provenance_field: result.provenance}
+                    continue
+                outcomes[i] = {**records[i], cfg.target_field: result.text, cfg.provenance_field: result.provenance}
+                if translated:
+                    outcomes[i][cfg.candidates_field] = translated
         return outcomes  # type: ignore[return-value]
+
+    def _candidates(self, record: dict) -> list[dict]:
+        """The record's candidates that carry text to translate (none without a candidates_field)."""
+        items = record.get(self.config.candidates_field) if self.config.candidates_field else None
+        if not isinstance(items, list):
+            return []
+        return [c for c in items if isinstance(c, dict) and isinstance(c.get(self.config.source_field), str)
+                and c[self.config.source_field].strip()]
 
 
     def _tag(self, language: str, script) -> str:

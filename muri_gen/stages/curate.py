@@ -1,0 +1,207 @@
+"""Curate: score every candidate of every pair, keep the best candidate, keep the best pairs.
+
+    - {stage: curate, embedder: use, native_embedder: e5}                  # the demo's
+    - {stage: curate, embedder: labse, judge: llm, calibration: my-ratings.yaml,
+       languages: {por: {min_score: 0.7}}}
+
+Signals (muri_gen/curation): alignment by embedding rank (English instruction against the
+batch's English documents; native instruction against the documents of its language), language
+purity, degeneration, length fit, the document's LID confidence and, with ``judge``, an LLM's
+rating. The overall score and the keep decision follow the ``calibration`` (weights, min_score,
+floors per language), whose single values the recipe may override. Among a pair's candidates that
+passed the post-filter the best-scoring one becomes the instruction; the others' scores stay in
+``curation.candidates``. A pair below the thresholds is rejected with its first reason
+(``low_score``, ``low_language_purity``...), or only annotated with ``filter: false``.
+"""
+from __future__ import annotations
+
+from functools import cached_property
+
+from pydantic import Field
+
+from muri_gen import languages
+from muri_gen.backends.lid.base import RankedLanguageIdentifier
+from muri_gen.backends.llm.cache import CachedChat, RequestCache
+from muri_gen.curation.alignment import AlignmentScorer, Query
+from muri_gen.curation.degeneration import degeneration
+from muri_gen.curation.judge import JUDGE_KEYS, LLMJudge
+from muri_gen.curation.length import demand_of, length_fit, length_of
+from muri_gen.curation.purity import PurityChecker
+from muri_gen.curation.score import DEFAULT_CALIBRATION, Calibration, Thresholds, load_calibration
+from muri_gen.filtering.text import WordSegmenter
+from muri_gen.prompts import load_prompt
+from muri_gen.record import Outcome, Rejected
+from muri_gen.stages.base import Stage, StageConfig
+
+
+class CurateConfig(StageConfig):
+    embedder: str | None = "embedder"  # the recipe's embedder backend: English side, and native where it covers
+    native_embedder: str | None = None  # another embedder for the native side (e.g. e5 for languages use lacks)
+    judge: str | None = None  # an LLM backend that rates every candidate (costs one request each)
+    judge_prompt: str = "pair-judge-v1"
+    lid: str | None = None  # scores the documents that come without a lid_score (datasets from elsewhere)
+    calibration: str = DEFAULT_CALIBRATION  # a shipped calibration's name or a calibration file
+    weights: dict[str, float] | None = None  # override the calibration's
+    min_score: float | None = Field(default=None, ge=0, le=1)
+    floors: dict[str, float] | None = None  # merged over the calibration's
+    languages: dict[str, Thresholds] | None = None  # per language, merged over the calibration's
+    english_markers: str = "english_markers.txt"  # filters/curate/ word lists, or paths
+    english_short_words: str = "english_short_words.txt"
+    filter: bool = True  # False: score and annotate every pair, reject none (e.g. to build a rating sample)
+
+
+class Curate(Stage):
+    name = "curate"
+    reads = ("instruction", "text", "language")
+    writes = ("curation", "language")  # the language as ISO 639-3 ("es", "spa_Latn" -> "spa")
+    Config = CurateConfig
+    uses_backends = {"embedder": "embedder", "native_embedder": "embedder", "judge": "llm", "lid": "lid"}
+
+    @classmethod
+    def check(cls, config: CurateConfig, recipe) -> list[str]:
+        problems = []
+        try:
+            merged_calibration(config)
+        except ValueError as exc:
+            problems.append(f"curate calibration: {exc}")
+        if config.judge:
+            try:
+                load_prompt(config.judge_prompt, JUDGE_KEYS, "judge")
+            except ValueError as exc:
+                problems.append(str(exc))
+        if not (config.embedder or config.native_embedder or config.judge):
+            problems.append("curate needs an embedder, a native_embedder or a judge: without one, nothing "
+                            "says whether the document answers the instruction")
+        return problems
+
+    @cached_property
+    def calibration(self) -> Calibration:
+        return merged_calibration(self.config)
+
+    def setup(self) -> None:
+        cfg = self.config
+        english = self.context.backend(cfg.embedder) if cfg.embedder else None
+        native = self.context.backend(cfg.native_embedder) if cfg.native_embedder else english
+        self.alignment = AlignmentScorer(english, native)
+        self.purity = PurityChecker(cfg.english_markers, cfg.english_short_words)
+        self.segmenter = WordSegmenter()
+        self.lid = self.context.backend(cfg.lid) if cfg.lid else None
+        self.judge = None
+        if cfg.judge:
+            cache = RequestCache(self.context.cache_dir / "llm_requests.sqlite")
+            self.judge = LLMJudge(CachedChat(self.context.backend(cfg.judge), cache), cfg.judge_prompt)
+
+    def teardown(self) -> None:
+        if getattr(self, "judge", None) is not None:
+            self.judge.chat.cache.close()
+
+    def process(self, records: list[dict]) -> list[Outcome]:
+        outcomes: list[Outcome | None] = [None] * len(records)
+        usable: dict[int, dict] = {}
+        for i, record in enumerate(records):
+            code = _code3(record.get("language"))
+            if code is None:
+                outcomes[i] = Rejected("unknown_language", {"language": record.get("language")})
+            elif not any(c["instruction"].strip() for c in candidates_to_score(record)):
+                outcomes[i] = Rejected("empty_instruction")
+            else:
+                usable[i] = {**record, "language": code}
+        for i, outcome in zip(usable, self.curate(list(usable.values()))):
+            outcomes[i] = outcome
+        return outcomes  # type: ignore[return-value]
+
+    def curate(self, records: list[dict]) -> list[Outcome]:
+        candidates = [candidates_to_score(record) for record in records]
+        flat = [(record, c) for record, cands in zip(records, candidates) for c in cands]
+        alignment = self.alignment.score([Query(c["instruction"], record.get("text"), record.get("language") or "und",
+                                                c.get("instruction_en"), record.get("text_en")) for record, c in flat])
+        verdicts = self.judge.rate([(c["instruction"], record.get("text") or "", record.get("language") or "und")
+                                    for record, c in flat]) if self.judge else [None] * len(flat)
+        lid = self.document_lid(records)
+        scored = iter(zip(alignment, verdicts))
+        outcomes: list[Outcome] = []
+        for record, cands, lid_score in zip(records, candidates, lid):
+            language = record.get("language") or "und"
+            rows = [self.signals(record, c, *next(scored), lid_score) for c in cands]
+            best = max(range(len(rows)), key=lambda i: (rows[i]["score"] is not None, rows[i]["score"] or 0, -i))
+            chosen = rows[best]
+            reasons = self.calibration.reasons(chosen["signals"], chosen["score"], language)
+            curation = {"score": chosen["score"], "keep": not reasons, "reasons": reasons, "signals": chosen["signals"],
+                        "details": chosen["details"], "calibration": self.calibration.name,
+                        "candidate": cands[best].get("index", 0),
+                        "candidates": [{"index": c.get("index", 0), "score": r["score"], "signals": r["signals"]}
+                                       for c, r in zip(cands, rows)]}
+            if reasons and self.config.filter:
+                outcomes.append(Rejected(reasons[0], {"curation": curation}))
+                continue
+            kept = {**record, "instruction": cands[best]["instruction"], "curation": curation}
+            if cands[best].get("instruction_en"):
+                kept["instruction_en"] = cands[best]["instruction_en"]
+            outcomes.append(kept)
+        return outcomes
+
+    def signals(self, record: dict, candidate: dict, alignment, verdict, lid_score: float | None) -> dict:
+        language = record.get("language") or "und"
+        document = record.get("text") or ""
+        instruction = candidate["instruction"]
+        english = candidate.get("instruction_en") or (instruction if language == "eng" else None)
+        purity = self.purity.check(instruction, language, document)
+        degenerate = degeneration(english or instruction, candidate.get("finish_reason"), candidate.get("prompt_overlap"))
+        demand = demand_of(english) if english else None
+        fit = length_fit(demand, length_of(document, language, demand.unit, self.segmenter)) if demand else None
+        signals = {"alignment_en": alignment.en, "alignment_native": alignment.native, "language_purity": purity.value,
+                   "degeneration": degenerate.value, "length_fit": fit, "lid_confidence": lid_score,
+                   "judge": verdict.value if verdict else None}
+        details = {"rank_en": alignment.rank_en, "rank_native": alignment.rank_native,
+                   "cosine_en": alignment.cosine_en, "cosine_native": alignment.cosine_native,
+                   "foreign_words": purity.foreign[:20], "artefacts": purity.artefacts[:20],
+                   "repeated": degenerate.repeated, "truncated": degenerate.truncated,
+                   "length_demand": f"{demand.bound} {demand.n} {demand.unit}" if demand else None}
+        if verdict is not None:
+            details["judge"] = {"alignment": verdict.alignment, "instruction": verdict.instruction,
+                                "reason": verdict.reason, **({"error": verdict.error} if verdict.error else {})}
+        return {"score": self.calibration.score(signals), "signals": signals, "details": details}
+
+    def document_lid(self, records: list[dict]) -> list[float | None]:
+        """The language_id stage's confidence, or this stage's LID backend's for the document's language."""
+        scores = [round(float(r["lid_score"]), 4) if isinstance(r.get("lid_score"), (int, float)) else None for r in records]
+        missing = [i for i, s in enumerate(scores) if s is None and isinstance(records[i].get("text"), str)]
+        if self.lid is None or not missing:
+            return scores
+        texts = [records[i]["text"] for i in missing]
+        ranked = self.lid.identify_ranked(texts) if isinstance(self.lid, RankedLanguageIdentifier) \
+            else [[p] for p in self.lid.identify(texts)]  # top-1 only: another language's label gives 0
+        for i, predictions in zip(missing, ranked):
+            wanted = str(records[i].get("language"))
+            scores[i] = round(sum(p.score for p in predictions if languages.covers(wanted, p.language)), 4)
+        return scores
+
+
+def merged_calibration(config: CurateConfig) -> Calibration:
+    """The named calibration with the recipe's single values on top."""
+    base = load_calibration(config.calibration)
+    update = {key: value for key, value in (("weights", config.weights), ("min_score", config.min_score)) if value is not None}
+    if config.floors:
+        update["floors"] = {**base.floors, **config.floors}
+    if config.languages:
+        update["languages"] = {**base.languages, **config.languages}
+    return Calibration.model_validate({**base.model_dump(), **update})
+
+
+def candidates_to_score(record: dict) -> list[dict]:
+    """The candidates the post-filter passed (each with its index), or the pair's own instruction."""
+    items = [{**c, "index": i} for i, c in enumerate(record.get("candidates") or []) if isinstance(c, dict)]
+    passing = [c for c in items if isinstance(c.get("instruction"), str) and c["instruction"].strip()
+               and (c.get("postfilter") or {}).get("passed", True)]
+    if passing:
+        return passing
+    instruction = record.get("instruction")
+    return [{"instruction": instruction if isinstance(instruction, str) else "", "instruction_en": record.get("instruction_en"),
+             "finish_reason": (record.get("generation") or {}).get("finish_reason")}]
+
+
+def _code3(label: object) -> str | None:
+    try:
+        return languages.code3(label) if isinstance(label, str) and label.strip() else None
+    except languages.UnknownLanguage:
+        return None
