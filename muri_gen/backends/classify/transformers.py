@@ -10,19 +10,16 @@ against the model's ``id2label`` at setup. The model reads the first ``max_lengt
 from __future__ import annotations
 
 import regex
-from huggingface_hub import constants
 from pydantic import Field, field_validator
 
 from muri_gen import languages
 from muri_gen.backends.classify.base import ClassifierConfig, ContentClassifier, supported
+from muri_gen.backends.hub import CHARS_PER_TOKEN, load_pretrained
 
 _UNSAFE = r"toxic|offens|hate|unsafe|abus|insult|obscen|profan|threat|harass|nsfw|vulgar"
 UNSAFE_NAME = regex.compile(_UNSAFE, regex.IGNORECASE)
 NEGATED_NAME = regex.compile(rf"(?:non|not|no)[\s_-]?(?:{_UNSAFE})", regex.IGNORECASE)  # non-toxic, not_offensive
 GENERIC_NAME = regex.compile(r"LABEL_\d+")
-# Tokenizing a 5 MB line to keep 512 tokens takes seconds; no real tokenizer averages 16 characters a
-# token, so cutting the text there first changes nothing the model sees.
-CHARS_PER_TOKEN = 16
 
 
 class TransformersClassifierConfig(ClassifierConfig):
@@ -72,16 +69,10 @@ class TransformersClassifier(ContentClassifier):
     def setup(self) -> None:
         if self._model is not None:
             return
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+        from transformers import AutoModelForSequenceClassification
 
-        options = {"revision": self.config.revision,
-                   "local_files_only": self.config.local_files_only or constants.is_offline_mode()}
-        try:
-            tokenizer = AutoTokenizer.from_pretrained(self.config.model, **options)
-            model = AutoModelForSequenceClassification.from_pretrained(self.config.model, **options)
-        except OSError as exc:
-            where = " (offline: it must be in the local Hugging Face cache)" if options["local_files_only"] else ""
-            raise OSError(f"cannot load the classifier model {self.config.model!r}{where}: {exc}") from None
+        tokenizer, model = load_pretrained(AutoModelForSequenceClassification, self.config.model, self.config.revision,
+                                           self.config.local_files_only, "classifier")
         self.unsafe_ids, self.sigmoid = self.label_mapping(model.config)
         self.unsafe_names = [model.config.id2label[i] for i in self.unsafe_ids]
         self.tokenizer = tokenizer

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from huggingface_hub import constants
 from pydantic import Field
 
 from muri_gen.backends.base import BackendConfig, Embedder
-from muri_gen.backends.classify.transformers import CHARS_PER_TOKEN
+from muri_gen.backends.hub import CHARS_PER_TOKEN, load_pretrained
 
 
 class TransformersEmbedderConfig(BackendConfig):
@@ -51,16 +50,10 @@ class TransformersEmbedder(Embedder):
     def setup(self) -> None:
         if self._model is not None:
             return
-        from transformers import AutoModel, AutoTokenizer
+        from transformers import AutoModel
 
-        options = {"revision": self.config.revision,
-                   "local_files_only": self.config.local_files_only or constants.is_offline_mode()}
-        try:
-            self.tokenizer = AutoTokenizer.from_pretrained(self.config.model, **options)
-            model = AutoModel.from_pretrained(self.config.model, **options)
-        except OSError as exc:
-            where = " (offline: it must be in the local Hugging Face cache)" if options["local_files_only"] else ""
-            raise OSError(f"cannot load the embedding model {self.config.model!r}{where}: {exc}") from None
+        self.tokenizer, model = load_pretrained(AutoModel, self.config.model, self.config.revision,
+                                                self.config.local_files_only, "embedding")
         self._model = model.to(self.config.device).eval()
 
     def teardown(self) -> None:
