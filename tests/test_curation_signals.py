@@ -160,3 +160,12 @@ def test_human_written_text_is_pure_in_every_demo_language(purity):
                 words += result.words
                 foreign += len(result.foreign) + len(result.artefacts)
         assert words > 1000 and foreign / words <= 0.015, (language, foreign, words)
+
+
+def test_words_of_the_pivot_language_count_as_foreign_when_the_translation_went_through_it(purity):
+    # English -> Portuguese (Bergamot) -> Spanish (Apertium) left "empregadores" where Spanish has "empleadores"
+    instruction = "¿Por qué los empregadores pueden despedir a un trabajador?"
+    assert purity.check(instruction, "spa").value == 1.0
+    through_portuguese = purity.check(instruction, "spa", contact=("por",))
+    assert through_portuguese.foreign == ["empregadores"]
+    assert purity.check("Os empregadores podem despedir um trabalhador?", "por", contact=("por",)).value == 1.0

@@ -9,7 +9,8 @@ what és el més tardà"): it still reads as Catalan. Here every word is judged:
   the language's lexicon does not: four letters or more ("query", "equal"), or a frequent short
   English word (``english_short_words.txt``: "of", "by", "is"). Lexicons are simplemma's (54
   languages, word forms and lemmas); words of the native document count as known, so names and
-  the lexicon's gaps (Esperanto's invariant words) are not held against the instruction;
+  the lexicon's gaps (Esperanto's invariant words) are not held against the instruction. The same
+  lexicon check runs for contact languages (the curate stage names the pivot a translator went through);
 - **artefact**: what translators and chat templates leave behind: Apertium's unknown-word marks
   (``*word``, ``#word``, ``@word``), ``parquote``-style escapes, markup and placeholders.
 
@@ -95,7 +96,9 @@ class PurityChecker:
         self.short_words = word_list(short_words)
         self.segmenter = WordSegmenter()
 
-    def check(self, instruction: str, language: str, document: str = "") -> Purity:
+    def check(self, instruction: str, language: str, document: str = "", contact: tuple[str, ...] = ()) -> Purity:
+        """``contact``: besides English, languages whose words a translator may have left in (the pivot
+        it went through: Portuguese words in a Spanish instruction translated via Portuguese)."""
         artefacts = [m.group() for m in ARTEFACT.finditer(instruction)]
         text = ARTEFACT.sub(" ", instruction)
         try:
@@ -111,17 +114,17 @@ class PurityChecker:
         known_here = {w.lower() for w in self._words(document, lang.script)}
         code = simplemma_code(lang.code)
         own = lexicon(code) if code else None
-        english = lexicon("en")
+        others = [lexicon("en")] + [lexicon(c) for c in {simplemma_code(other) for other in contact} - {None, code}]
         names = _names(text)
         foreign = [w for w in words if (w not in names or w.lower() in self.markers)
-                   and self._foreign(w, lang.script, own, english, known_here)]
+                   and self._foreign(w, lang.script, own, others, known_here)]
         return Purity(round(1 - (len(foreign) + len(artefacts)) / total, 4), total, foreign, artefacts)
 
     def _words(self, text: str, script: str) -> list[str]:
         words = (w.strip("-_'’") for w in self.segmenter.words(text, script)) if text else ()
         return [w for w in words if any(c.isalpha() for c in w)]
 
-    def _foreign(self, word: str, script: str, own: Lexicon | None, english: Lexicon, known_here: set[str]) -> bool:
+    def _foreign(self, word: str, script: str, own: Lexicon | None, others: list[Lexicon], known_here: set[str]) -> bool:
         lower = word.lower()
         if lower in known_here:
             return False
@@ -132,4 +135,7 @@ class PurityChecker:
             return True
         if own is None or (len(lower) < 4 and lower not in self.short_words):  # "ben", "sed": lexicon gaps
             return False
-        return (lower in english or word in english) and lower not in own and word not in own
+        if lower in own or word in own:
+            return False
+        english, *contact = others
+        return lower in english or word in english or (len(lower) >= 4 and any(lower in c for c in contact))

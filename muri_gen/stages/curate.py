@@ -145,7 +145,8 @@ class Curate(Stage):
         document = record.get("text") or ""
         instruction = candidate["instruction"]
         english = candidate.get("instruction_en") or (instruction if language == "eng" else None)
-        purity = self.purity.check(instruction, language, document)
+        via = (record.get("translation_src") or {}).get("via") if isinstance(record.get("translation_src"), dict) else None
+        purity = self.purity.check(instruction, language, document, (via,) if via else ())
         degenerate = degeneration(english or instruction, candidate.get("finish_reason"), candidate.get("prompt_overlap"))
         demand = demand_of(english) if english else None
         fit = length_fit(demand, length_of(document, language, demand.unit, self.segmenter)) if demand else None
