@@ -48,6 +48,8 @@ def test_command_writes_a_new_version_and_leaves_the_original(run_folder, medqa)
     assert f"| {before} |" in card and f"| {after} |" in card and '"target": "reference"' in card
     rows = datasets.concatenate_datasets(list(datasets.load_dataset(str(version), "eng").values()))
     assert len(rows) == record["rows"]["out"] > len(medqa)
+    every = datasets.load_dataset(str(version))  # the default config: every language, here English only
+    assert sum(split.num_rows for split in every.values()) == len(rows) and "weight" in every["train"].features
     assert sum(rows["weight"]) == pytest.approx(len(rows))
     assert all(text.startswith("<gen>") and text.endswith("</gen>") for text in rows["input"])
     # a counterfactual copy sits in the split of its original

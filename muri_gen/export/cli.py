@@ -43,7 +43,7 @@ def publish_command(
     dataset = _dataset_dir(output_dir, version)
     try:
         # a mitigated version's card was written with its before/after measurements: keep it
-        if version is None and refresh_card(output_dir) is not None:
+        if version is None and refresh_card(output_dir, repo_id) is not None:
             typer.echo(f"dataset card re-rendered from the run folder ({dataset / 'README.md'})")
         if dry_run:
             typer.echo("dataset card: OK (local checks; the Hub validates it again on publish)")
