@@ -125,9 +125,9 @@ def test_cli_dry_run_lists_files_offline_and_publish_reports_errors(dataset, mon
     monkeypatch.delenv("HF_TOKEN", raising=False)
     monkeypatch.setattr(huggingface_hub.constants, "HF_TOKEN_PATH", str(tmp_path / "no-token"))
     result = runner.invoke(app, ["publish", str(dataset.parent), "--repo-id", "org/udhr"])
-    assert result.exit_code == 2 and "no Hugging Face token" in result.output
+    assert result.exit_code == 1 and "error: no Hugging Face token" in result.output
     result = runner.invoke(app, ["publish", str(tmp_path), "--repo-id", "org/udhr", "--dry-run"])
-    assert result.exit_code == 2 and "hub_dataset sink" in result.output
+    assert result.exit_code == 1 and "hub_dataset sink" in result.output
 
 
 def test_publish_refreshes_the_card_with_scores_added_after_the_run(tmp_path):

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from muri_gen.optional import require
 from muri_gen.recipe import ExecutorConfig
 from muri_gen.runner import RunError
 from muri_gen.runner.layout import RunDir
@@ -43,8 +44,7 @@ class RayExecutor:
         self.config = config
 
     def _connect(self):
-        import ray
-
+        ray = require("ray", "the Ray executor")
         if not ray.is_initialized():
             if self.config.ray_address:
                 ray.init(address=self.config.ray_address)

@@ -14,6 +14,7 @@ from pathlib import Path
 from pydantic import Field
 
 from muri_gen.backends.llm.openai import ClientConfig, OpenAICompatibleLLM, wait_ready
+from muri_gen.optional import require
 
 
 class XLlamaCppConfig(ClientConfig):
@@ -47,8 +48,7 @@ class XLlamaCppLLM(OpenAICompatibleLLM):
     def setup(self) -> None:
         if self._server is not None:
             return
-        import xllamacpp
-
+        xllamacpp = require("xllamacpp", "the xllamacpp LLM backend")
         cfg = self.config
         if not self.model_path.is_file():
             raise FileNotFoundError(f"GGUF model not found: {self.model_path}")

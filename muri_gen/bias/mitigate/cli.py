@@ -7,6 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from muri_gen.console import fail, usage_error
+
 MethodOpt = Annotated[list[str], typer.Option(
     "--method", "-m",
     help="augment, reweight, resample, mark_tokens, mask_spans, curate, rewrite; repeat to chain (applied in order)")]
@@ -60,25 +62,27 @@ def mitigate(
     recipe: Annotated[Optional[Path], typer.Option(help="Recipe whose backends to use (default: OUTPUT_DIR/recipe.yaml)")] = None,
 ) -> None:
     """Write a bias-mitigated version of a run's dataset beside the original, with STA before and after."""
+    from muri_gen.bias.mitigate import get_method
     from muri_gen.bias.mitigate.pipeline import build
     from muri_gen.bias.mitigate.pipeline import mitigate as run_methods
     from muri_gen.bias.mitigate.version import version_name, write_version
     from muri_gen.registry import UnknownName
 
-    def fail(message: str) -> None:
-        typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
-        raise typer.Exit(2)
-
-    context = None
     try:
         params = parse_params(method, param or [])
+        for m in method:  # every method and option is checked before any work starts
+            get_method(m).Config(**params[m])
+    except (ValueError, UnknownName) as exc:  # pydantic's ValidationError is a ValueError
+        usage_error(str(exc))
+    context = None
+    try:
         if "rewrite" in method:
             context = _run_context(output_dir, recipe, llm)
         built = [build(m, params[m], llm=context.backend(llm) if context and m == "rewrite" else None) for m in method]
         rows = _records(output_dir, records)
         outcome = run_methods(rows, built, measure_field)
         target = write_version(output_dir, outcome, name or version_name(method), measure_field)
-    except (ValueError, UnknownName, FileNotFoundError) as exc:  # pydantic's ValidationError is a ValueError
+    except (ValueError, FileNotFoundError) as exc:  # a RecipeError is a ValueError
         fail(str(exc))
     finally:
         if context is not None:
