@@ -87,6 +87,21 @@ Overall STA after this step: `{{ step.overall_sta_after | tojson }}`
 """
 
 
+class EmptyVersion(ValueError):
+    """No record can be exported as an instruction pair: the version would hold no rows, so none is written."""
+
+
+def require_pairs(records: list[dict], source: str) -> None:
+    """Raise EmptyVersion when no record of ``source`` can become a row of a version."""
+    reasons = Counter(missing_pair_reason(record) for record in records)
+    if reasons[None]:
+        return
+    found = ", ".join(f"{n} {reason}" for reason, n in reasons.most_common()) or "it is empty"
+    raise EmptyVersion(f"{source}: none of its {len(records)} rows is an instruction pair ({found}); a row needs "
+                       "`instruction` and `text` (a run's records) or `input` and `output` (the published "
+                       "dataset's columns)")
+
+
 def version_name(methods: list[str]) -> str:
     return safe_part("-".join(methods))
 
@@ -97,6 +112,8 @@ def _split_key(record: dict) -> str:
 
 def write_version(run_root: Path, outcome: Outcome, name: str, measure_field: str = "instruction_en",
                   config: HubDatasetConfig | None = None) -> Path:
+    """Write the version's folder (rows, card, mitigation.json); EmptyVersion when it would hold no rows."""
+    require_pairs(outcome.records, "the mitigated records")
     config = config or HubDatasetConfig()
     original = _original_summary(run_root)
     target = run_root / f"dataset-mitigated-{safe_part(name)}"
