@@ -71,6 +71,15 @@ def test_third_party_logs_are_quiet_unless_verbose(stub_recipe):
     assert "input split into 1 shards" in run_log and "HTTP Request" not in run_log
 
 
+@pytest.mark.slow
+def test_the_embedded_llama_cpp_server_prints_its_request_lines_only_when_verbose(tmp_path, embedded_llm_recipe):
+    args = ["bias", "probe", embedded_llm_recipe, "-o", tmp_path / "probe.json", "-n", "1", "--occupation", "nurse",
+            "--decoding", "t1", "--max-tokens", "4"]  # four requests, one per template
+    quiet, loud = muri_gen(*args), muri_gen("--verbose", *args)
+    assert quiet.returncode == 0 and loud.returncode == 0, quiet.stderr[-2000:] + loud.stderr[-2000:]
+    assert "total time =" not in quiet.stderr and loud.stderr.count("total time =") == 4
+
+
 def visible_lines(terminal_output: str) -> list[str]:
     """What a terminal shows: on each line, every carriage return starts overwriting from column 0."""
     shown = []

@@ -9,6 +9,7 @@ batching) and waits for it; teardown() stops it. Requests go through the same cl
 """
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from pydantic import Field
@@ -58,6 +59,9 @@ class XLlamaCppLLM(OpenAICompatibleLLM):
         params.n_ctx = cfg.parallel * cfg.context_per_slot
         params.hostnames = ["127.0.0.1"]
         params.port = 0  # a free port, chosen by the server
+        # llama.cpp writes its own lines to stderr, five per request at level 3 (info): like other
+        # libraries' logs, only its warnings and errors (2) unless third-party INFO is on (--verbose)
+        params.verbosity = 3 if logging.getLogger().isEnabledFor(logging.INFO) else 2
         if cfg.threads:
             params.cpuparams.n_threads = cfg.threads
             params.cpuparams_batch.n_threads = cfg.threads
