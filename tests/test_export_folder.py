@@ -10,7 +10,7 @@ from huggingface_hub import DatasetCard
 from pydantic import ValidationError
 
 from export_fakerun import pair_records, write_run
-from muri_gen.export.card import check_card
+from muri_gen.export.card import check_card, hub_language
 from muri_gen.export.hub_folder import HubDatasetConfig, export_run, public_recipe
 from muri_gen.export.schema import FEATURES, MURI_IT_COLUMNS, SplitFractions
 from muri_gen.sinks import get_sink
@@ -62,6 +62,11 @@ def test_without_a_config_name_every_language_loads_in_the_default_config(record
         for split_name, split in dataset.items():
             assert split.features == FEATURES and set(split["split"]) == {split_name}
             assert split.num_rows == sum(one[split_name].num_rows for one in by_language if split_name in one)
+
+
+def test_language_metadata_is_iso_639_1_where_one_exists():
+    assert [hub_language(code) for code in ("spa", "spa_Latn", "por", "cmn", "arb", "qzz")] == \
+        ["es", "es", "pt", "cmn", "arb", "qzz"]  # Mandarin and Standard Arabic have no 639-1 code; qzz: unknown
 
 
 def test_the_resolved_recipe_is_published_beside_the_data_without_credentials(exported):

@@ -45,8 +45,12 @@ DEFAULT_CONFIG = "default"  # what load_dataset(repo) reads without a config nam
 
 
 def hub_language(code: str) -> str:
-    """The Hub's `language:` metadata: the ISO 639-1 code where one exists, else ISO 639-3."""
-    return languages.get(code).alpha2 or code
+    """The Hub's `language:` metadata: the ISO 639-1 code where one exists, else ISO 639-3 (an unknown
+    code stays as it is, for check_card to report)."""
+    try:
+        return languages.get(code).alpha2 or code
+    except languages.UnknownLanguage:
+        return code
 
 
 def card_metadata(configs: dict, *, pretty_name: str, license: str, tags: list[str], rows: int,
