@@ -87,9 +87,9 @@ def everything(out: Path):
 
 def kill_and_resume(args: list, out: Path, gate: Path, targets: list[int] | None, rng: random.Random, seed: int,
                     seconds: float | tuple[float, float] = 0.05) -> list[int]:
-    """Start the run and kill -9 it once ``progress`` reaches each target (None: at once) and a random
-    delay (up to ``seconds``, or within a (low, high) range) passed, ten times in a row; then open
-    the run's gate sink and let it finish. Returns the progress at each kill."""
+    """Ten times in a row: start the run, wait until ``progress`` reaches the attempt's target (no
+    targets: do not wait) and a random delay (up to ``seconds``, or within a (low, high) range), then
+    kill -9 it. Then open the run's gate sink and let it finish. Returns the progress at each kill."""
     points = []
     for attempt, target in enumerate(targets or [0] * 10):
         proc = start(*args)
