@@ -33,6 +33,7 @@ class _TqdmHandler(logging.StreamHandler):
     def emit(self, record: logging.LogRecord) -> None:
         try:
             tqdm.write(self.format(record), file=self.stream)
+            self.flush()  # in order with what the command prints when stderr is a pipe or a file
         except Exception:  # noqa: BLE001 - logging must never raise; the standard handlers do the same
             self.handleError(record)
 
