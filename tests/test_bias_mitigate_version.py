@@ -49,6 +49,8 @@ def test_command_writes_a_new_version_and_leaves_the_original(run_folder, medqa)
     assert f"| {before} |" in card and f"| {after} |" in card and '"target": "reference"' in card
     rows = datasets.concatenate_datasets(list(datasets.load_dataset(str(version), "eng").values()))
     assert len(rows) == record["rows"]["out"] > len(medqa)
+    every = datasets.load_dataset(str(version))  # the default config: every language, here English only
+    assert sum(split.num_rows for split in every.values()) == len(rows) and "weight" in every["train"].features
     assert sum(rows["weight"]) == pytest.approx(len(rows))
     assert all(text.startswith("<gen>") and text.endswith("</gen>") for text in rows["input"])
     # a counterfactual copy sits in the split of its original
@@ -60,9 +62,10 @@ def test_command_writes_a_new_version_and_leaves_the_original(run_folder, medqa)
                                          "--version", "augment-reweight-mark_tokens"])
     assert published.exit_code == 0, published.output
     assert "+ mitigation.json" in published.output and (version / "README.md").read_text() == card
-    for wrong, said in (("nothing-here", "versions here: augment-reweight-mark_tokens"), ("../dataset", "digits")):
+    for wrong, said, code in (("nothing-here", "versions here: augment-reweight-mark_tokens", 1),
+                              ("../dataset", "digits", 2)):  # a missing version; a --version no folder can have
         refused = CliRunner().invoke(app, ["publish", str(out), "--repo-id", "org/m", "--dry-run", "--version", wrong])
-        assert refused.exit_code == 2 and said in refused.output, refused.output
+        assert refused.exit_code == code and said in refused.output, refused.output
     # running again replaces the version, not the original
     again = CliRunner().invoke(app, ["bias", "mitigate", str(out), "--records", str(records), "-m", "resample"])
     assert again.exit_code == 0, again.output
@@ -77,7 +80,63 @@ def test_command_reports_bad_options(run_folder):
                                       "-p", "augment.target=parity"])
     assert result.exit_code == 2 and "not one of the --method values" in result.output
     result = CliRunner().invoke(app, ["bias", "mitigate", str(out), "--records", str(records), "-m", "rewrite"])
-    assert result.exit_code == 2 and "recipe" in result.output
+    assert result.exit_code == 1 and "recipe" in result.output  # the run folder has no recipe.yaml
+
+
+def version_rows(folder):
+    import datasets
+
+    every = datasets.load_dataset(str(folder))
+    return sorted((row for split in every.values() for row in split), key=lambda row: row["id"])
+
+
+def test_rows_in_the_published_columns_give_the_version_the_run_records_give(tmp_path, medqa):
+    """What a user downloads from the Hub (input, output, ...; JSONL or the Parquet folder) is read back
+    into records: the version equals the one made from the run's own records."""
+    import datasets
+
+    from export_fakerun import write_run
+    from muri_gen.cli import app
+    from muri_gen.export.hub_folder import HubDatasetConfig, export_run
+
+    run = write_run(tmp_path / "run", medqa[:172], languages=("eng",))
+    export_run(run, HubDatasetConfig())
+    published = datasets.concatenate_datasets(list(datasets.load_dataset(str(run.root / "dataset")).values()))
+    assert {"input", "output"} <= set(published.column_names) and "instruction" not in published.column_names
+    published.to_json(tmp_path / "published.jsonl")
+    own = tmp_path / "own.jsonl"
+    own.write_text("".join(json.dumps(r) + "\n" for r in medqa[:172]))
+    versions = {}
+    for name, source in (("own", own), ("published", tmp_path / "published.jsonl"), ("parquet", run.root / "dataset")):
+        result = CliRunner().invoke(app, ["bias", "mitigate", str(run.root), "--records", str(source), "-m", "augment",
+                                          "--name", name])
+        assert result.exit_code == 0, result.output
+        record = json.loads((run.root / f"dataset-mitigated-{name}" / "mitigation.json").read_text())
+        assert record["rows"]["out"] > 172 and record["rows"]["not_exported"] == {}
+        assert f"172 rows -> {record['rows']['out']} rows, {record['rows']['out']} exported" in result.output
+        versions[name] = version_rows(run.root / f"dataset-mitigated-{name}")
+    assert versions["published"] == versions["own"] == versions["parquet"]
+    assert len(versions["own"]) > 172 and any(row["counterfactual_of"] for row in versions["own"])
+
+
+def test_rows_that_cannot_be_pairs_are_refused_and_no_version_is_written(run_folder, medqa, tmp_path):
+    from muri_gen.bias.mitigate.version import EmptyVersion
+    from muri_gen.cli import app
+
+    out, _ = run_folder
+    chat = tmp_path / "chat.jsonl"  # a chat dataset's columns: neither a run's records nor the published rows
+    chat.write_text("".join(json.dumps({"id": r["id"], "prompt": r["instruction"], "response": r["text"]}) + "\n"
+                            for r in medqa[:172]))
+    result = CliRunner().invoke(app, ["bias", "mitigate", str(out), "--records", str(chat), "-m", "augment"])
+    assert result.exit_code == 1
+    assert f"error: {chat}: none of its 172 rows is an instruction pair (172 no_instruction)" in result.output
+    assert "`input` and `output`" in result.output and "written" not in result.output
+    assert not list(out.glob("*mitigated*"))
+    # a version that would lose every row on the way is refused too, and leaves nothing behind
+    documents_only = [{k: v for k, v in r.items() if k != "instruction"} for r in medqa[:20]]
+    with pytest.raises(EmptyVersion, match="the mitigated records: none of its 20 rows"):
+        write_version(out, mitigate(documents_only, []), "empty")
+    assert not list(out.glob("*mitigated*"))
 
 
 def test_curated_subset_excludes_flagged_rows_with_their_reason():

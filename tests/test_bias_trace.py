@@ -70,8 +70,8 @@ def test_trace_command_splits_a_mixed_file_by_its_language_column(tmp_path, redd
 def test_trace_command_refuses_a_language_without_lexicon(tmp_path, write_jsonl):
     source = write_jsonl([{"text": "Molo, umongikazi uyasebenza."}])
     result = runner.invoke(app, ["bias", "trace", "-i", str(source), "-o", str(tmp_path / "x.json"), "--lang", "xho"])
-    assert result.exit_code == 2
-    assert "no gender-occupation lexicon for language 'xho'" in result.output
+    assert result.exit_code == 1
+    assert "error: no gender-occupation lexicon for language 'xho'" in result.output
     assert not (tmp_path / "x.json").exists()
 
 

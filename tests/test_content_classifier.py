@@ -4,7 +4,6 @@ alt-profanity-check model on the UDHR and on abusive sentences, and the content_
 classifier through the runner."""
 import json
 import textwrap
-import time
 
 import pytest
 import torch
@@ -12,7 +11,7 @@ import torch
 from muri_gen import corpora
 from muri_gen.backends import get_backend
 from muri_gen.backends.classify.profanity_check import ProfanityCheckClassifier
-from muri_gen.backends.classify.transformers import TransformersClassifier, default_unsafe_labels
+from muri_gen.backends.classify.transformers import CHARS_PER_TOKEN, TransformersClassifier, default_unsafe_labels
 from muri_gen.recipe import RecipeError, load_recipe
 from muri_gen.runner import run_recipe
 from muri_gen.runner.layout import RunDir
@@ -53,7 +52,8 @@ def build_tiny_classifier(folder, arch, id2label, problem_type=None, seed=0):
         config_cls, model_cls = XLMRobertaConfig, XLMRobertaForSequenceClassification
     config = config_cls(vocab_size=len(tokenizer), hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
                         intermediate_size=32, max_position_embeddings=80, pad_token_id=tokenizer.pad_token_id,
-                        id2label=id2label, label2id={v: k for k, v in id2label.items()}, problem_type=problem_type)
+                        id2label=id2label, label2id={v: k for k, v in id2label.items()}, problem_type=problem_type,
+                        initializer_range=0.5)  # the default 0.02 gives every text a score within 1e-5 of 0.5
     torch.manual_seed(seed)
     model_cls(config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
@@ -139,9 +139,11 @@ def test_a_5_mb_text_is_cut_to_max_length_tokens(tiny_bert):
     head = " ".join(udhr_texts("eng"))
     huge = (head + " ") * (5_000_000 // len(head) + 1)
     assert len(huge) > 5_000_000 and len(backend.tokenizer(head[:1000])["input_ids"]) > 32
-    start = time.perf_counter()
+    tokenizer, tokenized = backend.tokenizer, []
+    backend.tokenizer = lambda texts, **options: tokenized.extend(map(len, texts)) or tokenizer(texts, **options)
     score = backend.score([huge])[0]
-    assert time.perf_counter() - start < 2  # tokenizing all 5 MB takes ~9 s on this machine
+    assert tokenized == [32 * CHARS_PER_TOKEN]  # cut before tokenizing: all 5 MB take ~9 s on this machine
+    backend.tokenizer = tokenizer
     assert score == pytest.approx(backend.score([head[:1000]])[0], abs=1e-6)  # only the first 32 tokens count
 
 
@@ -228,7 +230,12 @@ def test_the_stage_records_which_rule_fired(tmp_path, write_jsonl):
 def test_the_stage_scores_with_a_transformers_model_in_its_languages_only(tmp_path, tiny_bert, write_jsonl):
     texts = UDHR_ENGLISH[:6] + [t for t in udhr_texts("spa") if len(t) > 300][:6]
     scores = classifier(tiny_bert, max_length=64).score(texts[:6])
-    threshold = sorted(scores)[3]  # random weights: a threshold between the scores rejects the top three
+    # random weights: the threshold sits in the middle of the widest gap between two scores, far from
+    # every score, so batching noise (~1e-7) cannot move a text across it
+    ranked = sorted(scores)
+    low, high = max(zip(ranked, ranked[1:]), key=lambda pair: pair[1] - pair[0])
+    assert high - low > 1e-3, ranked
+    threshold = (low + high) / 2
     recipe = write_recipe(tmp_path, write_jsonl([{"id": f"r{i}", "text": t} for i, t in enumerate(texts)]),
                           [f"tox: {{kind: classifier, type: transformers, model: '{tiny_bert}', max_length: 64, "
                            "languages: [eng]}"],
@@ -237,7 +244,7 @@ def test_the_stage_scores_with_a_transformers_model_in_its_languages_only(tmp_pa
     run = RunDir(tmp_path / "out")
     rejected = {r["id"]: r["detail"] for r in run.outcome_records("rejected")}
     assert len(list(run.kept_records())) + len(rejected) == 12
-    assert set(rejected) == {f"r{i}" for i, s in enumerate(scores) if s >= threshold} and len(rejected) == 3
+    assert set(rejected) == {f"r{i}" for i, s in enumerate(scores) if s > threshold} and 1 <= len(rejected) <= 5
     assert all(d["rule"] == "classifier:transformers" and d["classifier"]["unsafe_labels"] == ["toxic"]
                for d in rejected.values())
     kept = {r["id"]: r["screen"] for r in run.kept_records()}

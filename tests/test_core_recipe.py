@@ -141,4 +141,4 @@ def test_validate_command_says_what_a_cluster_must_offer():
     assert demo.exit_code == 0 and "OK (11 stages" in demo.output and "GPUs" not in demo.output
     broken = CliRunner().invoke(app, ["validate", str(ROOT / "pipelines" / "demo.yaml"),
                                       "--set", "stages.language_id.min_confidence=high"])
-    assert broken.exit_code != 0 and "min_confidence" in broken.output
+    assert broken.exit_code == 1 and "min_confidence" in broken.output

@@ -119,7 +119,9 @@ def test_second_run_on_same_folder_refuses(tmp_path):
 @pytest.mark.slow
 def test_sigkill_half_way_then_resume_gives_identical_rows(tmp_path, write_jsonl, udhr_rows):
     corpus = write_jsonl(udhr_rows[:80])
-    stages = ["{stage: test_min_chars, min_chars: 30}", "{stage: test_slow_upper, seconds_per_record: 0.05}"]
+    gate = tmp_path / "gate"  # held after 24 records: at least three of the ten shards are done, not all
+    stages = ["{stage: test_min_chars, min_chars: 30}", "{stage: test_slow_upper, seconds_per_record: 0.05}",
+              f"{{stage: test_gate, gate: {gate}, pass_records: 24}}"]
     killed = recipe(tmp_path, corpus, stages, out="killed")
     clean = recipe(tmp_path, corpus, stages, out="clean")
     driver = "import sys, tests.toy_stages; from muri_gen.cli import main; sys.argv[1:] = ['run', sys.argv[1]]; main()"
@@ -128,14 +130,15 @@ def test_sigkill_half_way_then_resume_gives_identical_rows(tmp_path, write_jsonl
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     run = RunDir(tmp_path / "killed")
     deadline = time.time() + 120
-    while not (run.segment_dir(1).exists() and len(list(run.segment_dir(1).glob("*.done"))) >= 3):
+    while not Path(f"{gate}.waiting").exists():
         assert time.time() < deadline and proc.poll() is None, proc.stdout.read().decode()[-2000:]
         time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     finished = sorted(p.name for p in run.segment_dir(1).glob("*.done"))
     stamps = {name: (run.segment_dir(1) / name).stat().st_mtime_ns for name in finished}
-    assert len(finished) < 10, "the run finished before it was killed"
+    assert 3 <= len(finished) < 10
+    gate.touch()
     resumed = subprocess.run([sys.executable, "-c", driver, str(killed)], cwd=ROOT, env=env,
                              capture_output=True, text=True, timeout=300)
     assert resumed.returncode == 0, resumed.stderr[-2000:]

@@ -102,7 +102,7 @@ def test_cli_export_finetune(run_dir):
     lines = (run_dir / "finetune" / "chat" / "train.jsonl").read_text().splitlines()
     assert lines and all(json.loads(line)["language"] == "epo" for line in lines)
     result = CliRunner().invoke(app, ["export-finetune", str(run_dir), "--format", "nope"])
-    assert result.exit_code == 2 and "unknown format" in result.output
+    assert result.exit_code == 2 and "--format" in result.output and "choose one of seq2seq, chat, dpo" in result.output
 
 
 @pytest.mark.slow

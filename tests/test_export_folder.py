@@ -4,13 +4,14 @@ import random
 
 import pyarrow.parquet as pq
 import pytest
+import yaml
 from datasets import load_dataset
 from huggingface_hub import DatasetCard
 from pydantic import ValidationError
 
 from export_fakerun import pair_records, write_run
-from muri_gen.export.card import check_card
-from muri_gen.export.hub_folder import HubDatasetConfig, export_run
+from muri_gen.export.card import check_card, hub_language
+from muri_gen.export.hub_folder import HubDatasetConfig, export_run, public_recipe
 from muri_gen.export.schema import FEATURES, MURI_IT_COLUMNS, SplitFractions
 from muri_gen.sinks import get_sink
 
@@ -51,6 +52,45 @@ def test_every_language_loads_offline_with_its_own_rows(records, exported):
             assert {"name": "postfilter.echo_overlap", "value": 0.12} in row["filter_scores"]
 
 
+def test_without_a_config_name_every_language_loads_in_the_default_config(records, exported):
+    _, folder = exported
+    by_language = [load_dataset(str(folder), lang) for lang in LANGS]
+    for dataset in (load_dataset(str(folder)), load_dataset(str(folder), "default")):
+        rows = [row for split in dataset.values() for row in split]
+        assert sorted(row["id"] for row in rows) == sorted(r["id"] for r in records)
+        assert {row["language"] for row in rows} == set(LANGS)
+        for split_name, split in dataset.items():
+            assert split.features == FEATURES and set(split["split"]) == {split_name}
+            assert split.num_rows == sum(one[split_name].num_rows for one in by_language if split_name in one)
+
+
+def test_language_metadata_is_iso_639_1_where_one_exists():
+    assert [hub_language(code) for code in ("spa", "spa_Latn", "por", "cmn", "arb", "qzz")] == \
+        ["es", "es", "pt", "cmn", "arb", "qzz"]  # Mandarin and Standard Arabic have no 639-1 code; qzz: unknown
+
+
+def test_the_resolved_recipe_is_published_beside_the_data_without_credentials(exported):
+    run, folder = exported
+    published = (folder / "recipe.yaml").read_text()
+    assert "sk-secret" not in published
+    original = yaml.safe_load(run.recipe.read_text())
+    original["backends"]["llm"]["api_key"] = "<redacted>"
+    assert yaml.safe_load(published) == original
+    assert "`recipe.yaml` beside this card" in (folder / "README.md").read_text()
+
+
+def test_credentials_in_a_recipe_are_redacted_and_nothing_else_changes():
+    recipe = {"backends": {"llm": {"type": "openai", "base_url": "https://bob:hunter2@llm.example.org/v1",
+                                   "api_key_env": "OPENAI_API_KEY", "max_tokens": 64,
+                                   "launch_env": {"HF_TOKEN": "hf_abc", "VLLM_CPU_KVCACHE_SPACE": "2"}}},
+              "sinks": [{"sink": "hub_dataset", "tokenizer": "HuggingFaceTB/SmolLM2-135M"}]}
+    assert public_recipe(recipe) == {
+        "backends": {"llm": {"type": "openai", "base_url": "https://<redacted>@llm.example.org/v1",
+                             "api_key_env": "OPENAI_API_KEY", "max_tokens": 64,
+                             "launch_env": {"HF_TOKEN": "<redacted>", "VLLM_CPU_KVCACHE_SPACE": "2"}}},
+        "sinks": [{"sink": "hub_dataset", "tokenizer": "HuggingFaceTB/SmolLM2-135M"}]}
+
+
 def test_split_of_every_id_is_stable_across_runs(records, exported, tmp_path):
     _, first = exported
     shuffled = records[:]
@@ -81,8 +121,8 @@ def test_card_metadata_and_prose_come_from_the_run(exported):
     card = DatasetCard.load(folder / "README.md", repo_type="dataset")
     assert check_card(card, folder) == []
     data = card.data.to_dict()
-    assert [c["config_name"] for c in data["configs"]] == sorted(LANGS)
-    assert data["language"] == sorted(LANGS) and data["license"] == "cc0-1.0"
+    assert [c["config_name"] for c in data["configs"]] == ["default", *sorted(LANGS)]
+    assert data["language"] == ["ca", "eo", "es", "gl"] and data["license"] == "cc0-1.0"  # ISO 639-1
     assert data["size_categories"] == ["n<1K"] and "udhr" in data["tags"]
     text = card.text
     assert "`hbs`: all 3 records were rejected" in text  # the empty config is named, with its reason
@@ -90,6 +130,7 @@ def test_card_metadata_and_prose_come_from_the_run(exported):
     assert "xllamacpp SmolLM2-135M-Instruct" in text and "apertium spa-eng" in text
     assert "search_query" in text and "2409.12958" in text
     assert "Not traced in this run" in text
+    assert f'load_dataset("{folder}")' in text and f'load_dataset("{folder}", "cat")' in text
     assert "sk-secret" not in str(card)  # backend options never reach the card
     summary = json.loads((run.root / "dataset_summary.json").read_text())
     spanish = summary["languages"]["spa"]

@@ -125,9 +125,9 @@ def test_cli_dry_run_lists_files_offline_and_publish_reports_errors(dataset, mon
     monkeypatch.delenv("HF_TOKEN", raising=False)
     monkeypatch.setattr(huggingface_hub.constants, "HF_TOKEN_PATH", str(tmp_path / "no-token"))
     result = runner.invoke(app, ["publish", str(dataset.parent), "--repo-id", "org/udhr"])
-    assert result.exit_code == 2 and "no Hugging Face token" in result.output
+    assert result.exit_code == 1 and "error: no Hugging Face token" in result.output
     result = runner.invoke(app, ["publish", str(tmp_path), "--repo-id", "org/udhr", "--dry-run"])
-    assert result.exit_code == 2 and "hub_dataset sink" in result.output
+    assert result.exit_code == 1 and "hub_dataset sink" in result.output
 
 
 def test_publish_refreshes_the_card_with_scores_added_after_the_run(tmp_path):
@@ -138,7 +138,9 @@ def test_publish_refreshes_the_card_with_scores_added_after_the_run(tmp_path):
     (run.root / "eval" / "scores.json").write_text('{"summary": {"epo alignment": "4.2 ± 0.3"}, "sheets": 2}')
     result = CliRunner().invoke(app, ["publish", str(run.root), "--repo-id", "org/epo", "--dry-run"])
     assert result.exit_code == 0, result.output
-    assert "| epo alignment | 4.2 ± 0.3 |" in (run.root / "dataset" / "README.md").read_text()
+    card = (run.root / "dataset" / "README.md").read_text()
+    assert "| epo alignment | 4.2 ± 0.3 |" in card
+    assert 'load_dataset("org/epo")' in card and str(run.root) not in card  # the repo, not the local folder
 
 
 def test_a_token_without_write_access_gets_a_clear_error(dataset, hub):

@@ -85,9 +85,7 @@ def test_a_second_pass_replays_the_cache_and_sends_nothing(tmp_path, english):
         records = [{"id": r["id"], "text_en": r["text"]} for r in english[:3]]
         first = stage.process(records)
         attempts = llm.attempts
-        started = time.perf_counter()
         second = stage.process(records)
-        replay = time.perf_counter() - started
         stage.teardown()
     finally:
         llm.teardown()
@@ -99,7 +97,6 @@ def test_a_second_pass_replays_the_cache_and_sends_nothing(tmp_path, english):
     assert [o["instruction_raw"] for o in first] == [o["instruction_raw"] for o in second]
     assert [o["candidates"] for o in first] == [o["candidates"] for o in second]
     assert all(o["generation"]["cached"] for o in second) and not any(o["generation"]["cached"] for o in first)
-    assert replay < 1.0
 
 
 def test_a_server_killed_mid_run_errors_the_pending_records_and_a_restart_completes_them(tmp_path, english):
@@ -117,14 +114,21 @@ def test_a_server_killed_mid_run_errors_the_pending_records_and_a_restart_comple
     stage = ReverseInstruction(ReverseInstructionConfig(max_tokens=24), context)
     stage.setup()
     records = [{"id": r["id"], "text_en": r["text"]} for r in english]
+
+    def kill_after_the_first_answer():
+        # two requests at a time: the third is sent once the first is answered; three are not sent yet
+        while llm.attempts < 3:
+            time.sleep(0.001)
+        server.send_signal(signal.SIGKILL)
+
     try:
-        killer = threading.Thread(target=lambda: (time.sleep(0.5), server.send_signal(signal.SIGKILL)))
+        killer = threading.Thread(target=kill_after_the_first_answer)
         killer.start()
         first = stage.process(records)
         killer.join()
         server.wait()
         errored = [o for o in first if isinstance(o, Errored)]
-        assert errored, "the kill came after every request finished"
+        assert 3 <= len(errored) < len(records)
         assert all("Error" in o.error and "failed after 2 attempts" in o.error for o in errored)
         server = start()
         sent = stage.chat.sent

@@ -89,7 +89,7 @@ def test_full_disk_then_read_only_then_resume(tmp_path, small_disk, write_jsonl,
     out = mount_point / "out"
     recipe = write_recipe(tmp_path, corpus, out, "small")
     full = run_cli(recipe)
-    assert full.exit_code == 2, full.output
+    assert full.exit_code == 1, full.output
     assert "No space left on device" in full.output and str(out) in full.output
     assert not (out / "stats.json").exists()
     assert_finished_shards_intact(out)
@@ -98,7 +98,7 @@ def test_full_disk_then_read_only_then_resume(tmp_path, small_disk, write_jsonl,
     remount("ro")
     before = snapshot(out)
     read_only = run_cli(recipe)
-    assert read_only.exit_code == 2 and "Read-only file system" in read_only.output, read_only.output
+    assert read_only.exit_code == 1 and "Read-only file system" in read_only.output, read_only.output
     assert snapshot(out) == before
 
     remount(f"rw,size={needed * 4}")

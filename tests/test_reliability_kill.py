@@ -2,10 +2,12 @@
 that was never interrupted, with no duplicate and no missing row.
 
 The recipe is the filter chain (real fastText LID on UDHR text) with the dedup barrier and a
-per-record stage that is slow enough for kills to land inside every phase: the input split, a
-segment's shards, a barrier's fit, the sinks' turn. Kill points are drawn in units of progress
-(after k more completion markers, plus a random few milliseconds, so some land mid-write); the
-seed is printed in the failure message to replay a failing sequence (MURI_KILL_SEED=...).
+per-record stage slow enough for kills to land inside every phase: the input split, a segment's
+shards, a barrier's fit, the sinks' turn. Kill points are drawn in units of progress (completion
+markers, spread over the whole run, plus a random few milliseconds so some land mid-write). A gate
+sink after the real sinks holds every killed attempt until the test opens it for the final resume,
+so no attempt can finish before its kill however the machine is loaded. The seed is printed in the
+failure message to replay a failing sequence (MURI_KILL_SEED=...).
 """
 import json
 import os
@@ -19,6 +21,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 from muri_gen.runner.layout import RunDir
 
@@ -36,6 +39,7 @@ STAGES = """\
 
 
 def write_recipe(tmp_path, corpus, out):
+    """The recipe, with its gate sink at OUT.gate (closed)."""
     path = tmp_path / f"{out}.yaml"
     path.write_text(textwrap.dedent(f"""\
         name: kill
@@ -45,6 +49,7 @@ def write_recipe(tmp_path, corpus, out):
         executor: {{shard_size: 10, batch_size: 5}}
         backends:
           lid: {{kind: lid, type: fasttext}}
+        sinks: [{{sink: filtered_records, format: jsonl}}, {{sink: test_gate, gate: {tmp_path / out}.gate}}]
         stages:
         """) + STAGES)
     return path
@@ -80,25 +85,25 @@ def everything(out: Path):
     return list(run.kept_records()), list(run.outcome_records("rejected")), list(run.outcome_records("errored")), stats
 
 
-def kill_and_resume(args: list, out: Path, rng: random.Random, seed: int, markers: int = 8,
+def kill_and_resume(args: list, out: Path, gate: Path, targets: list[int] | None, rng: random.Random, seed: int,
                     seconds: float | tuple[float, float] = 0.05) -> list[int]:
-    """Start the run and kill -9 it after up to ``markers`` more completion markers plus a random
-    delay (up to ``seconds``, or within a (low, high) range), ten times in a row, then let it finish."""
+    """Ten times in a row: start the run, wait until ``progress`` reaches the attempt's target (no
+    targets: do not wait) and a random delay (up to ``seconds``, or within a (low, high) range), then
+    kill -9 it. Then open the run's gate sink and let it finish. Returns the progress at each kill."""
     points = []
-    for attempt in range(10):
+    for attempt, target in enumerate(targets or [0] * 10):
         proc = start(*args)
-        target = progress(out) + rng.randint(0, markers)
         deadline = time.time() + 600
         while progress(out) < target and proc.poll() is None:
             assert time.time() < deadline, f"seed {seed}: no progress in attempt {attempt}"
             time.sleep(0.005)
         time.sleep(rng.uniform(*seconds) if isinstance(seconds, tuple) else rng.uniform(0, seconds))
-        assert proc.poll() is None, (f"seed {seed}: the run finished before kill {attempt + 1}: "
-                                     f"{tail(proc)}")
+        # the closed gate holds the run before its end: a process that exited has failed
+        assert proc.poll() is None, f"seed {seed}: attempt {attempt + 1} exited with {proc.returncode}: {tail(proc)}"
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         points.append(progress(out))
-    assert not (out / "stats.json").exists(), f"seed {seed}: the run was never interrupted"
+    gate.touch()
     resumed = start(*args)
     assert resumed.wait(timeout=1800) == 0, f"seed {seed}, kills at {points}: {tail(resumed)}"
     return points
@@ -114,13 +119,19 @@ def test_ten_kills_in_a_row_then_resume_gives_the_uninterrupted_dataset(tmp_path
     rng, seed = kill_seed()
     copies = [{**row, "id": f"copy-{row['id']}"} for row in udhr_rows[::9]]  # for dedup to drop
     corpus = write_jsonl(udhr_rows + copies)
-    clean = start(write_recipe(tmp_path, corpus, "clean"))
+    clean_recipe = write_recipe(tmp_path, corpus, "clean")
+    (tmp_path / "clean.gate").touch()
+    clean = start(clean_recipe)
     assert clean.wait(timeout=600) == 0, tail(clean)
+    markers = progress(tmp_path / "clean")  # every shard of every segment, the split and the fits
 
     out = tmp_path / "killed"
-    kills = kill_and_resume([write_recipe(tmp_path, corpus, "killed")], out, rng, seed)
+    targets = sorted(rng.sample(range(1, markers + 1), 10))  # the last ones land in the sinks' turn
+    kills = kill_and_resume([write_recipe(tmp_path, corpus, "killed")], out, tmp_path / "killed.gate", targets,
+                            rng, seed)
     kept, rejected, errored, stats = everything(out)
     assert (kept, rejected, errored, stats) == everything(tmp_path / "clean"), f"seed {seed}, kills at progress {kills}"
+    assert (out / "filtered" / "records.jsonl").read_bytes() == (tmp_path / "clean" / "filtered" / "records.jsonl").read_bytes()
     ids = [r["id"] for r in kept + rejected + errored]
     assert len(ids) == len(set(ids)), f"seed {seed}: duplicate rows"
     assert set(ids) == {r["id"] for r in udhr_rows + copies}, f"seed {seed}: missing rows"
@@ -143,7 +154,9 @@ def without_cache_flags(value):
     return value
 
 
+# ~8 min alone and several times that on a loaded 2-core machine: the waits inside bound a hang
 @pytest.mark.slow
+@pytest.mark.timeout(3600)
 def test_demo_recipe_killed_ten_times_then_resumed_gives_the_uninterrupted_dataset(tmp_path):
     """The demo pipeline (LID, filters, Apertium/Bergamot, SmolLM2 on xllamacpp, post-filter, sinks) on
     its first 12 documents: kills land inside translation and LLM batches too; the request and
@@ -160,10 +173,11 @@ def test_demo_recipe_killed_ten_times_then_resumed_gives_the_uninterrupted_datas
     assert clean.wait(timeout=1800) == 0, tail(clean)
     work = time.time() - started - startup
     out = tmp_path / "killed"
+    sinks = yaml.safe_load(demo.read_text())["sinks"] + [{"sink": "test_gate", "gate": str(tmp_path / "killed.gate")}]
     # few, long shards: kill points are drawn in time (inside LLM and translation batches), each
-    # after start-up plus at most a tenth of the work, so that ten attempts cannot finish it
-    kills = kill_and_resume([demo, "-o", out, *DEMO_SMALL], out, rng, seed, markers=0,
-                            seconds=(startup * 0.5, startup + work / 10))
+    # after start-up plus at most a tenth of the work, so that the ten spread over the run
+    kills = kill_and_resume([demo, "-o", out, *DEMO_SMALL, "--set", f"sinks={json.dumps(sinks)}"], out,
+                            tmp_path / "killed.gate", None, rng, seed, seconds=(startup * 0.5, startup + work / 10))
     kept, rejected, errored, stats = without_cache_flags(everything(out))
     assert [kept, rejected, errored, stats] == without_cache_flags(everything(tmp_path / "clean")), \
         f"seed {seed}, kills at progress {kills}"

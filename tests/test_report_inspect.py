@@ -47,8 +47,8 @@ def test_nothing_matching_lists_the_reasons_there_are(out):
 def test_bad_arguments_fail_clearly(out, tmp_path):
     code, text = inspect(out, "--lang", "klingonish")
     assert code == 2 and "not a language code" in text
-    code, text = inspect(tmp_path)
-    assert code == 2 and "not a muri-gen run folder" in text
+    code, text = inspect(tmp_path)  # a folder, but no run in it: found while working, a handled error
+    assert code == 1 and "not a muri-gen run folder" in text
 
 
 def test_errored_records_in_the_terminal_and_the_report(tmp_path):

@@ -22,11 +22,11 @@ def test_reads_standard_input_and_picks_bergamot_for_portuguese():
 
 def test_names_the_problem():
     unsupported = runner.invoke(app, ["translate", "--src", "deu", "--tgt", "eng"], input="Hallo.")
-    assert unsupported.exit_code == 2 and "cannot translate German (deu) -> English (eng)" in unsupported.output
+    assert unsupported.exit_code == 1 and "cannot translate German (deu) -> English (eng)" in unsupported.output
     named = runner.invoke(app, ["translate", "--src", "por", "--tgt", "eng", "--backend", "apertium"], input="Olá.")
-    assert named.exit_code == 2 and "apertium cannot translate Portuguese" in named.output
+    assert named.exit_code == 1 and "apertium cannot translate Portuguese" in named.output
     empty = runner.invoke(app, ["translate", "--src", "spa", "--tgt", "eng"], input="  \n")
-    assert empty.exit_code == 2 and "input is empty" in empty.output
+    assert empty.exit_code == 1 and "input is empty" in empty.output
     bad = runner.invoke(app, ["translate", "--src", "klingon!", "--tgt", "eng"], input="x")
     assert bad.exit_code == 2 and "not a language code" in bad.output
     options = runner.invoke(app, ["translate", "--src", "spa", "--tgt", "eng", "--backend", "transformers"], input="x")

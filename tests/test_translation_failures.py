@@ -36,7 +36,7 @@ def test_a_hanging_process_is_killed_retried_and_reported(tmp_path):
     started = time.monotonic()
     with pytest.raises(TranslatorUnavailable, match=r"did not answer within 0.3s \(2 attempts\)"):
         hang.translate_batch(["Hola."], "spa", "eng")
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < 25  # waiting the hang out would take 30 s
     # the whole pipeline was killed, not only the script that started it (SIGKILL lands when the
     # orphaned child is next scheduled, so give a loaded machine a moment before looking)
     for pid in pids.read_text().split():

@@ -1,10 +1,15 @@
-"""Test-only stages for exercising the runner without models: registered into STAGES on import.
+"""Test-only stages and a sink for exercising the runner without models: registered into STAGES
+and SINKS on import.
 
 They transform real text deterministically, so resumed and uninterrupted runs can be compared.
+The gates hold a run at a point the test controls, so a kill or a second run is known to land
+mid-run however fast or loaded the machine is.
 """
 import time
+from pathlib import Path
 
 from muri_gen.record import Errored
+from muri_gen.sinks import SINKS, Sink
 from muri_gen.stages import STAGES, FilterStage, Stage, StageConfig
 
 
@@ -78,5 +83,48 @@ class Flaky(Stage):
         return [{**r, "served": True} for r in records]
 
 
-for cls in (MinChars, SlowUpper, ErrorEvery, Flaky):
+def wait_at_gate(gate: str) -> None:
+    """Block until the file ``gate`` exists; ``<gate>.waiting`` tells the test the run got here."""
+    path = Path(gate)
+    if not path.exists():
+        Path(f"{gate}.waiting").touch()
+    while not path.exists():
+        time.sleep(0.01)
+
+
+class GateConfig(StageConfig):
+    gate: str  # the run waits here until this file exists
+    pass_records: int = 0  # records let through (per process) before the gate holds the next batch
+
+
+class Gate(Stage):
+    name = "test_gate"
+    Config = GateConfig
+
+    def setup(self):
+        self.passed = 0
+
+    def process(self, records):
+        if self.passed >= self.config.pass_records:
+            wait_at_gate(self.config.gate)
+        self.passed += len(records)
+        return records
+
+
+class GateSinkConfig(StageConfig):
+    gate: str
+
+
+class GateSink(Sink):
+    """Waits at the end of the sinks: a run cannot finish before the test opens the gate."""
+
+    name = "test_gate"
+    Config = GateSinkConfig
+
+    def write(self, run):
+        wait_at_gate(self.config.gate)
+
+
+for cls in (MinChars, SlowUpper, ErrorEvery, Flaky, Gate):
     STAGES[cls.name] = f"{__name__}:{cls.__name__}"
+SINKS[GateSink.name] = f"{__name__}:{GateSink.__name__}"

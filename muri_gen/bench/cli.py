@@ -10,6 +10,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from muri_gen.console import usage_error
+
 COLUMNS = ("area", "benchmark", "ours", "baseline", "unit", "ratio", "note")
 
 
@@ -56,8 +58,7 @@ def bench(
 
     unknown = [n for n in only or [] if n not in BENCHES]
     if unknown:
-        typer.secho(f"unknown benchmark(s) {', '.join(unknown)}; known: {', '.join(BENCHES)}", fg="red", err=True)
-        raise typer.Exit(2)
+        usage_error(f"unknown benchmark(s) {', '.join(unknown)}; known: {', '.join(BENCHES)}")
     names = only or list(BENCHES)
     load = os.getloadavg()[0]  # the machine may be shared: say how busy it was
     started = time.perf_counter()

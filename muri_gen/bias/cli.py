@@ -7,14 +7,11 @@ from typing import Annotated, Optional
 
 import typer
 
+from muri_gen.console import fail, usage_error
+
 app = typer.Typer(help="Gender-occupation bias: trace counts in any dataset, probe a model, mitigate.", no_args_is_help=True)
 
 OccupationsOpt = Annotated[Optional[Path], typer.Option("--occupations", help="Occupation list replacing filters/bias/occupations.tsv (name, female_pct, sector, forms)")]
-
-
-def _fail(message: str) -> None:
-    typer.secho(message, fg=typer.colors.RED, err=True)
-    raise typer.Exit(2)
 
 
 def _write(output: Path, report: dict) -> None:
@@ -60,7 +57,7 @@ def trace(
         else:
             report = trace_texts((text for text, _ in rows()), lang, occupations_path, ci_samples, seed)
     except (LexiconError, InputError) as exc:
-        _fail(f"error: {exc}")
+        fail(str(exc))
     report.update(input=str(input), field=field, rows_skipped=skipped)
     _write(output, report)
     for code, one in (report["languages"].items() if lang_field else [(lang, report)]):
@@ -75,7 +72,8 @@ def trace(
 
 @app.command()
 def probe(
-    recipe: Annotated[Path, typer.Argument(help="Recipe whose backends: section defines the model")],
+    recipe: Annotated[Path, typer.Argument(help="Recipe whose backends: section defines the model", exists=True,
+                                           dir_okay=False)],
     output: Annotated[Path, typer.Option("--output", "-o")],
     backend: Annotated[str, typer.Option("--backend", help="Key of the LLM backend in the recipe")] = "llm",
     kind: Annotated[str, typer.Option("--kind", help="instruct (chat templates) or base (sentence starts)")] = "instruct",
@@ -99,13 +97,13 @@ def probe(
         resolved = load_recipe(recipe)
         listed, _ = read_occupations(occupations or OCCUPATIONS_FILE)
     except (RecipeError, LexiconError) as exc:
-        _fail(f"error: {exc}")
+        fail(str(exc))
     if backend not in resolved.backends or resolved.backends[backend].kind != "llm":
-        _fail(f"error: {recipe} has no LLM backend named {backend!r}")
+        fail(f"{recipe} has no LLM backend named {backend!r}")
     chosen = [o for o in listed if not occupation or o.name in occupation]
     missing = sorted(set(occupation or []) - {o.name for o in listed})
     if missing:
-        _fail(f"error: not in the occupation list: {', '.join(missing)}")
+        fail(f"not in the occupation list: {', '.join(missing)}")
     comparison = json.loads(dataset_trace.read_text()) if dataset_trace else None
     if comparison and "stages" in comparison:  # a run's trace.json: compare with its generated English
         comparison = comparison["stages"]["english_instruction"]["overall"] or {}
@@ -114,8 +112,8 @@ def probe(
         try:
             report = run_probes(context.backend(backend), chosen, kind, samples, max_tokens, resolved.recipe.seed,
                                 decoding, comparison)
-        except ValueError as exc:
-            _fail(f"error: {exc}")
+        except ValueError as exc:  # an unknown --kind or --decoding
+            usage_error(str(exc))
         finally:
             context.close()
     _write(output, report)

@@ -80,7 +80,8 @@ def run_probes(llm: LLM, occupations, kind: str = "instruct", samples: int = 50,
     """Probe ``llm`` and report per occupation (and per decoding setting) like ``bias trace`` does.
 
     Base-model templates go through ``chat`` as a single user turn: backends without a chat
-    template continue the text; with one, the instruct templates are the ones that fit."""
+    template continue the text; with one, the instruct templates are the ones that fit.
+    ValueError: an unknown ``kind`` or decoding setting (checked before any request)."""
     if kind not in TEMPLATES:
         raise ValueError(f"probe kind must be one of {', '.join(TEMPLATES)}, got {kind!r}")
     decodings = decodings or list(DECODING)

@@ -16,7 +16,7 @@ from datasets.info import DatasetInfosDict
 from huggingface_hub import DatasetCard, DatasetCardData
 
 from muri_gen import languages
-from muri_gen.export.schema import COLUMN_DOCS, FEATURES
+from muri_gen.export.schema import COLUMN_DOCS, FEATURES, SPLITS
 from muri_gen.resources import bundled
 
 DEFAULT_TEMPLATE = bundled("data", "dataset_card.md.j2")
@@ -42,30 +42,57 @@ def size_category(rows: int) -> str:
     return next((label for bound, label in _SIZE_BOUNDS if rows < bound), "n>1T")
 
 
-def card_data(summary: dict) -> DatasetCardData:
-    configs = [
-        {"config_name": code,
-         "data_files": [{"split": split, "path": f"data/{code}/{split}-*.parquet"} for split in lang["splits"]]}
-        for code, lang in summary["languages"].items()
-    ]
+DEFAULT_CONFIG = "default"  # what load_dataset(repo) reads without a config name: every language
+
+
+def hub_language(code: str) -> str:
+    """The Hub's `language:` metadata: the ISO 639-1 code where one exists, else ISO 639-3 (an unknown
+    code stays as it is, for check_card to report)."""
+    try:
+        return languages.get(code).alpha2 or code
+    except languages.UnknownLanguage:
+        return code
+
+
+def card_metadata(configs: dict, *, pretty_name: str, license: str, tags: list[str], rows: int,
+                  features: Features = FEATURES) -> DatasetCardData:
+    """Hub metadata for per-language Parquet folders (data/<code>/<split>-NNNNN.parquet): a config per
+    ISO 639-3 code plus a default config holding every language, with features and split sizes.
+
+    ``configs`` maps a code to {"splits": {split: rows}, "bytes": {split: parquet_sizes(...)}}.
+    """
+    splits = [split for split in SPLITS if any(split in lang["splits"] for lang in configs.values())]
+    entries = [{"config_name": DEFAULT_CONFIG,
+                "data_files": [{"split": split, "path": f"data/*/{split}-*.parquet"} for split in splits]}]
+    entries += [{"config_name": code,
+                 "data_files": [{"split": split, "path": f"data/{code}/{split}-*.parquet"} for split in lang["splits"]]}
+                for code, lang in configs.items()]
     data = DatasetCardData(
-        pretty_name=summary["pretty_name"],
-        language=list(summary["languages"]) or None,
-        license=summary["license"],
+        pretty_name=pretty_name,
+        language=sorted({hub_language(code) for code in configs}) or None,
+        license=license,
         task_categories=TASK_CATEGORIES,
-        size_categories=[size_category(summary["rows"])],
-        tags=BASE_TAGS + [t for t in summary["tags"] if t not in BASE_TAGS],
-        configs=configs or None,
+        size_categories=[size_category(rows)],
+        tags=list(dict.fromkeys(BASE_TAGS + tags)),
+        configs=entries if configs else None,
     )
-    dataset_infos(summary["languages"]).to_dataset_card_data(data)
+    if configs:
+        every = {DEFAULT_CONFIG: {
+            "splits": {split: sum(lang["splits"].get(split, 0) for lang in configs.values()) for split in splits},
+            "bytes": {split: {key: sum(lang["bytes"][split][key] for lang in configs.values() if split in lang["bytes"])
+                              for key in ("num_bytes", "file_bytes")} for split in splits}}}
+        # split sizes in the card make `datasets` key its cache on them, not on the folder's name only
+        dataset_infos({**every, **configs}, features).to_dataset_card_data(data)
     return data
 
 
-def dataset_infos(configs: dict, features: Features = FEATURES) -> DatasetInfosDict:
-    """Features and split sizes per config: the Hub shows them, and `datasets` keys its cache on them.
+def card_data(summary: dict) -> DatasetCardData:
+    return card_metadata(summary["languages"], pretty_name=summary["pretty_name"], license=summary["license"],
+                         tags=summary["tags"], rows=summary["rows"])
 
-    ``configs`` maps a config name to {"splits": {split: rows}, "bytes": {split: parquet_sizes(...)}}.
-    """
+
+def dataset_infos(configs: dict, features: Features = FEATURES) -> DatasetInfosDict:
+    """Features and split sizes per config: the Hub shows them, and `datasets` keys its cache on them."""
     infos = {}
     for code, lang in configs.items():
         splits = SplitDict()
@@ -114,7 +141,8 @@ def _funnel_rows(funnel: dict) -> list[tuple[str, str, int]]:
     return rows
 
 
-def render_card(run_root: Path, template: str | Path | None = None) -> DatasetCard:
+def render_card(run_root: Path, template: str | Path | None = None, repo_id: str | None = None) -> DatasetCard:
+    """The card of OUT/dataset/; its usage example loads ``repo_id`` when given (publishing), else the folder."""
     summary = json.loads((run_root / "dataset_summary.json").read_text())
     template = Path(template or DEFAULT_TEMPLATE)
     if not template.is_file():
@@ -124,6 +152,8 @@ def render_card(run_root: Path, template: str | Path | None = None) -> DatasetCa
         card_data(summary),
         template_path=str(template),
         s=summary,
+        location=repo_id or str(run_root / "dataset"),
+        default_config=DEFAULT_CONFIG,
         bias=_summary_of(run_root / "bias" / "trace.json"),
         human_eval=_summary_of(run_root / "eval" / "scores.json"),
         indicators=_summary_of(run_root / "eval" / "indicators.json"),
@@ -133,8 +163,9 @@ def render_card(run_root: Path, template: str | Path | None = None) -> DatasetCa
     )
 
 
-def write_card(run_root: Path, dataset_dir: Path, template: str | Path | None = None) -> DatasetCard:
-    card = render_card(run_root, template)
+def write_card(run_root: Path, dataset_dir: Path, template: str | Path | None = None,
+               repo_id: str | None = None) -> DatasetCard:
+    card = render_card(run_root, template, repo_id)
     problems = check_card(card, dataset_dir)
     if problems:
         raise CardError("the dataset card is not valid:\n  - " + "\n  - ".join(problems))
@@ -142,14 +173,15 @@ def write_card(run_root: Path, dataset_dir: Path, template: str | Path | None = 
     return card
 
 
-def refresh_card(run_root: Path) -> DatasetCard | None:
+def refresh_card(run_root: Path, repo_id: str | None = None) -> DatasetCard | None:
     """Re-render OUT/dataset/README.md with what the run folder holds now (e.g. human-eval scores
-    imported after the run, or a bias trace a later sink wrote); None if the folder has no summary."""
+    imported after the run, or a bias trace a later sink wrote; the repo it is published to); None
+    if the folder has no summary."""
     summary_file = run_root / "dataset_summary.json"
     if not summary_file.is_file():
         return None
     template = json.loads(summary_file.read_text()).get("card_template")
-    return write_card(run_root, run_root / "dataset", template)
+    return write_card(run_root, run_root / "dataset", template, repo_id)
 
 
 def check_card(card: DatasetCard, dataset_dir: Path) -> list[str]:
@@ -160,7 +192,7 @@ def check_card(card: DatasetCard, dataset_dir: Path) -> list[str]:
     rows = 0
     for config in data.get("configs") or []:
         name = config.get("config_name", "")
-        if not languages.SAFE_CODE.match(name):
+        if name != DEFAULT_CONFIG and not languages.SAFE_CODE.match(name):
             problems.append(f"config {name!r} is not a language code")
         for entry in config.get("data_files", []):
             matched = fnmatch.filter(files, entry["path"])

@@ -7,22 +7,22 @@ from typing import Annotated, Optional
 
 import typer
 
+from muri_gen.console import fail, usage_error
+
 _SAFE_VERSION = re.compile(r"[A-Za-z0-9._-]+")  # a folder name under OUT, never a path
-OutputDirArg = Annotated[Path, typer.Argument(help="A finished run's output folder (holds dataset/)", show_default=False)]
+OutputDirArg = Annotated[Path, typer.Argument(help="A finished run's output folder (holds dataset/)", show_default=False,
+                                              exists=True, file_okay=False)]
 
 
 def _dataset_dir(output_dir: Path, version: str | None = None) -> Path:
     """OUT/dataset, or OUT/dataset-mitigated-<version> written by `muri-gen bias mitigate`."""
     if version is not None and (not _SAFE_VERSION.fullmatch(version) or version in (".", "..")):
-        typer.secho(f"--version {version!r}: letters, digits, '-', '_' and '.' only", fg=typer.colors.RED, err=True)
-        raise typer.Exit(2)
+        usage_error(f"--version {version!r}: letters, digits, '-', '_' and '.' only")
     folder = output_dir / ("dataset" if version is None else f"dataset-mitigated-{version}")
     if not folder.is_dir():
         hint = "run `muri-gen bias mitigate` first" if version else "run the recipe with the hub_dataset sink first"
         versions = sorted(p.name.removeprefix("dataset-mitigated-") for p in output_dir.glob("dataset-mitigated-*"))
-        typer.secho(f"{folder} not found: {hint}" + (f" (versions here: {', '.join(versions)})" if versions else ""),
-                    fg=typer.colors.RED, err=True)
-        raise typer.Exit(2)
+        fail(f"{folder} not found: {hint}" + (f" (versions here: {', '.join(versions)})" if versions else ""))
     return folder
 
 
@@ -43,7 +43,7 @@ def publish_command(
     dataset = _dataset_dir(output_dir, version)
     try:
         # a mitigated version's card was written with its before/after measurements: keep it
-        if version is None and refresh_card(output_dir) is not None:
+        if version is None and refresh_card(output_dir, repo_id) is not None:
             typer.echo(f"dataset card re-rendered from the run folder ({dataset / 'README.md'})")
         if dry_run:
             typer.echo("dataset card: OK (local checks; the Hub validates it again on publish)")
@@ -51,8 +51,7 @@ def publish_command(
             return
         plan = publish(dataset, repo_id, private=private, force=force)
     except (PublishError, CardError) as exc:
-        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
-        raise typer.Exit(2) from None
+        fail(str(exc))
     typer.echo(f"published {len(plan.upload)} of {len(plan.files)} files to https://huggingface.co/datasets/{repo_id}")
 
 
@@ -66,14 +65,15 @@ def export_finetune_command(
     tokenizer: Annotated[Optional[str], typer.Option(help="Count tokens with this tokenizer (path or Hub id)")] = None,
 ) -> None:
     """Write fine-tuning files (OUT/finetune/<format>/<split>.jsonl + stats.json) from OUT/dataset/."""
-    from muri_gen.export.finetune import FinetuneExportError, export_finetune
+    from muri_gen.export.finetune import FORMATS, FinetuneExportError, export_finetune
 
+    if format not in FORMATS:
+        usage_error(f"--format {format!r}: choose one of {', '.join(FORMATS)}")
     try:
         stats = export_finetune(_dataset_dir(output_dir), output_dir / "finetune", format, language,
                                 task_prefix, system, rejected_column, tokenizer)
     except FinetuneExportError as exc:
-        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
-        raise typer.Exit(2) from None
+        fail(str(exc))
     for split, info in stats["splits"].items():
         tokens = "; ".join(f"{side} tokens p50 {t['p50']} p95 {t['p95']} max {t['max']}"
                            for side, t in info.get("tokens", {}).items())

@@ -1,7 +1,9 @@
 """The ``hub_dataset`` sink: OUT/dataset/ as a Hugging Face dataset repository, ready to push.
 
     OUT/dataset/README.md                          card: YAML front matter (configs, languages...) + prose
-    OUT/dataset/data/<lang>/<split>-NNNNN.parquet  one config per ISO 639-3 code, Features in the schema
+    OUT/dataset/data/<lang>/<split>-NNNNN.parquet  one config per ISO 639-3 code, Features in the schema;
+                                                   the "default" config reads every language
+    OUT/dataset/recipe.yaml                        the resolved recipe, credentials redacted
     OUT/dataset_summary.json                       what the card is rendered from (not uploaded)
 
 Rows stream from the run's kept records into one Parquet writer per (language, split), so memory
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import shutil
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -310,6 +313,24 @@ def _recipe_summary(recipe: dict) -> dict:
     }
 
 
+# keys whose values are credentials (HF_TOKEN in launch_env...); api_key_env only names a variable
+_SECRET_KEY = re.compile(r"(?:^|_)(?:token|secret|password|passwd|credentials?|key)$", re.IGNORECASE)
+_URL_CREDENTIALS = re.compile(r"(?<=://)[^/@\s]+@")
+
+
+def public_recipe(value: object, key: str = "") -> object:
+    """The resolved recipe as published beside the data: backends read keys from the environment,
+    so a recipe should hold none, but a value under a secret-looking key or a user:password@ in a
+    URL is replaced by "<redacted>" all the same."""
+    if isinstance(value, dict):
+        return {k: public_recipe(v, str(k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [public_recipe(v) for v in value]
+    if isinstance(value, str):
+        return "<redacted>" if _SECRET_KEY.search(key) else _URL_CREDENTIALS.sub("<redacted>@", value)
+    return value
+
+
 def export_run(run: RunDir, config: HubDatasetConfig) -> Path:
     """Build OUT/dataset/ (Parquet configs + card) from a finished run, replacing any older one."""
     from muri_gen.export.card import write_card
@@ -320,6 +341,9 @@ def export_run(run: RunDir, config: HubDatasetConfig) -> Path:
     building.mkdir(parents=True)
     summary = write_dataset_folder(run, config, building)
     write_atomic(run.root / SUMMARY_FILE, json.dumps(summary, indent=2, ensure_ascii=False).encode())
+    if run.recipe.exists():
+        recipe = public_recipe(yaml.safe_load(run.recipe.read_text()))
+        write_atomic(building / "recipe.yaml", yaml.safe_dump(recipe, sort_keys=False, allow_unicode=True).encode())
     write_card(run.root, building, config.card_template)
     old = run.root / ".dataset.old"
     shutil.rmtree(old, ignore_errors=True)

@@ -164,6 +164,30 @@ def quality_columns(curation: object) -> dict:
                                 for name in SIGNALS}}
 
 
+# exported column -> record field, where the names differ (the inverse of to_row's renaming)
+_RECORD_FIELDS = {"input": "instruction", "output": "text", "document_en": "text_en", "instruction_style": "style",
+                  "subdataset_name": "source_dataset", "prompt_template": "prompt", "instruction_model": "generation",
+                  "translator_to_english": "translation_en", "translator_to_source": "translation_src"}
+
+
+def is_exported_row(row: dict) -> bool:
+    """A row in the published dataset's columns (what a user downloads from the Hub), not a run's record."""
+    return "input" in row and "output" in row and "instruction" not in row and "text" not in row
+
+
+def from_row(row: dict) -> dict:
+    """An exported row back into a record that ``to_row`` maps to the same row: renamed columns get their
+    record names, filter_scores its quality and postfilter dicts; other columns are kept as they are."""
+    record = {_RECORD_FIELDS.get(column, column): value for column, value in row.items()
+              if column not in ("filter_scores", "dataset_name", "split", "quality_score", "quality_signals")}
+    for score in row.get("filter_scores") or []:
+        stage, _, name = score["name"].partition(".")
+        record.setdefault(stage, {})[name] = score["value"]
+    if row.get("quality_score") is not None or row.get("quality_signals"):
+        record["curation"] = {"score": row.get("quality_score"), "signals": row.get("quality_signals") or {}}
+    return record
+
+
 def missing_pair_reason(record: dict) -> str | None:
     """Why a kept record cannot be exported as an instruction pair, or None if it can."""
     if _text(record.get("instruction")) is None:

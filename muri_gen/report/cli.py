@@ -6,7 +6,9 @@ from typing import Annotated, Optional
 
 import typer
 
-OutputDir = Annotated[Path, typer.Argument(help="A run's output folder", show_default=False)]
+from muri_gen.console import fail, usage_error
+
+OutputDir = Annotated[Path, typer.Argument(help="A run's output folder", show_default=False, exists=True, file_okay=False)]
 
 eval_app = typer.Typer(help="Human evaluation sheets (MURI's three criteria, 1-5): export, then import the filled sheets.",
                        no_args_is_help=True)
@@ -17,8 +19,7 @@ def _run_dir(output_dir: Path):
 
     run = RunDir(output_dir)
     if not (run.work / "input" / "_SPLIT_DONE").exists():
-        typer.secho(f"{output_dir} is not a muri-gen run folder (or the run has not started)", fg=typer.colors.RED, err=True)
-        raise typer.Exit(2)
+        fail(f"{output_dir} is not a muri-gen run folder (or the run has not started)")
     return run
 
 
@@ -36,8 +37,7 @@ def inspect(
     try:
         code = code3(lang) if lang else None
     except UnknownLanguage as exc:
-        typer.secho(str(exc), fg=typer.colors.RED, err=True)
-        raise typer.Exit(2) from None
+        usage_error(str(exc))
     inspect_run(_run_dir(output_dir), code, n, rejected)
 
 
@@ -53,15 +53,17 @@ def eval_export(
         "(a sample for `eval calibrate` that spans good and bad instructions)")] = False,
 ) -> None:
     """Write rating sheets: a random sample of kept pairs per language."""
-    from muri_gen.languages import code3
+    from muri_gen.languages import UnknownLanguage, code3
     from muri_gen.report.evaluation import EvalError, export_sheets
 
     try:
-        written = export_sheets(_run_dir(output_dir), output, per_lang, [code3(x) for x in lang or []] or None, seed,
-                                candidates)
-    except (EvalError, ValueError) as exc:
-        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
-        raise typer.Exit(2) from None
+        codes = [code3(x) for x in lang or []] or None
+    except UnknownLanguage as exc:
+        usage_error(str(exc))
+    try:
+        written = export_sheets(_run_dir(output_dir), output, per_lang, codes, seed, candidates)
+    except EvalError as exc:
+        fail(str(exc))
     typer.echo(f"wrote {len(written) // 2} sheet(s) to {output}: give each rater the .html form (works offline) or the .csv; "
                f"then run `muri-gen eval import {output_dir} FILLED.csv ...`")
 
@@ -69,7 +71,8 @@ def eval_export(
 @eval_app.command("import")
 def eval_import(
     output_dir: OutputDir,
-    sheets: Annotated[list[Path], typer.Argument(help="Filled CSV sheets, or folders of them", show_default=False)],
+    sheets: Annotated[list[Path], typer.Argument(help="Filled CSV sheets, or folders of them", show_default=False,
+                                                 exists=True)],
 ) -> None:
     """Read filled sheets; print and save mean scores with 95% confidence intervals (OUT/eval/scores.json)."""
     from muri_gen.report.evaluation import CRITERIA, SCORES_FILE, EvalError, import_sheets, scores_table
@@ -77,8 +80,7 @@ def eval_import(
     try:
         scores = import_sheets(_run_dir(output_dir), sheets)
     except EvalError as exc:
-        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
-        raise typer.Exit(2) from None
+        fail(str(exc))
     header = ["lang", "pairs", *CRITERIA]
     rows = [header] + [[str(c) if c is not None else "-" for c in row] for row in scores_table(scores)]
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
@@ -105,8 +107,7 @@ def eval_calibrate(
     try:
         calibration = calibrate(_run_dir(output_dir), sheets, base, name or output.stem)
     except (EvalError, ValueError) as exc:
-        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
-        raise typer.Exit(2) from None
+        fail(str(exc))
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(yaml.safe_dump(calibration.model_dump(mode="json"), sort_keys=False, allow_unicode=True),
                       encoding="utf-8")

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from muri_gen.optional import require
 from muri_gen.recipe import ExecutorConfig
 from muri_gen.runner import RunError
 from muri_gen.runner.layout import RunDir
@@ -43,14 +44,14 @@ class RayExecutor:
         self.config = config
 
     def _connect(self):
-        import ray
-
+        ray = require("ray", "the Ray executor")
         if not ray.is_initialized():
+            quiet = {"logging_level": logging.getLogger().getEffectiveLevel()}  # Ray's INFO lines only with --verbose
             if self.config.ray_address:
-                ray.init(address=self.config.ray_address)
+                ray.init(address=self.config.ray_address, **quiet)
             else:
                 # a local cluster; its workers start in this directory, so they import the same code
-                ray.init(num_cpus=self.config.ray_num_cpus, include_dashboard=False)
+                ray.init(num_cpus=self.config.ray_num_cpus, include_dashboard=False, **quiet)
         return ray
 
     def _task_options(self, plan: SegmentPlan, ray) -> tuple[dict, int]:

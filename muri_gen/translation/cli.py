@@ -7,6 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from muri_gen.console import fail, usage_error
+
 # The embedded defaults, tried in this order when no backend is named.
 EMBEDDED = ("bergamot", "apertium")
 
@@ -14,7 +16,8 @@ EMBEDDED = ("bergamot", "apertium")
 def translate(
     src: Annotated[str, typer.Option("--src", help="Source language (ISO 639-1/3, e.g. spa or es)")],
     tgt: Annotated[str, typer.Option("--tgt", help="Target language, e.g. eng")],
-    file: Annotated[Optional[Path], typer.Argument(help="Text file (default: standard input)", show_default=False)] = None,
+    file: Annotated[Optional[Path], typer.Argument(help="Text file (default: standard input)", show_default=False,
+                                                   exists=True, dir_okay=False)] = None,
     backend: Annotated[Optional[str], typer.Option("--backend", help="Translator type: apertium, bergamot, transformers, ctranslate2")] = None,
     option: Annotated[Optional[list[str]], typer.Option("--option", "-o", help="Backend option key=value, e.g. -o model=facebook/nllb-200-distilled-600M")] = None,
 ) -> None:
@@ -27,34 +30,30 @@ def translate(
     from muri_gen.backends import get_backend
     from muri_gen.translation.documents import DocumentTranslator
 
-    def fail(message: str) -> None:
-        typer.secho(message, fg=typer.colors.RED, err=True)
-        raise typer.Exit(2)
-
     try:
         source, target = languages.code3(src), languages.code3(tgt)
     except languages.UnknownLanguage as exc:
-        fail(str(exc))
+        usage_error(str(exc))
     options = {}
     for item in option or []:
         key, sep, value = item.partition("=")
         if not sep:
-            fail(f"--option {item!r}: expected key=value")
+            usage_error(f"--option {item!r}: expected key=value")
         options[key.strip()] = yaml.safe_load(value)
     candidates = [backend] if backend else list(EMBEDDED)
     chosen = None
     for name in candidates:
         if name in ("router", "llm"):
-            fail(f"the {name} translator uses other backends of a recipe: run a recipe, or name a standalone "
+            usage_error(f"the {name} translator uses other backends of a recipe: run a recipe, or name a standalone "
                  "translator (apertium, bergamot, transformers, ctranslate2)")
         try:
             cls = get_backend("translator", name)
             instance = cls(cls.Config.model_validate(options))
         except ValidationError as exc:
-            fail(f"translator {name!r}: " + "; ".join(
+            usage_error(f"translator {name!r}: " + "; ".join(
                 f"-o {'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
         except UnknownName as exc:
-            fail(f"translator {name!r}: {exc}")
+            usage_error(f"translator {name!r}: {exc}")
         if instance.supports(source, target):
             chosen = instance
             break

@@ -14,6 +14,7 @@ from importlib.metadata import version
 from pydantic import Field
 
 from muri_gen.backends.classify.base import ClassifierConfig, ContentClassifier, supported
+from muri_gen.optional import require
 
 LANGUAGES = ["eng"]
 
@@ -32,12 +33,8 @@ class ProfanityCheckClassifier(ContentClassifier):
 
     def setup(self) -> None:
         if self._predict_prob is None:
-            try:
-                from profanity_check import predict_prob
-            except ImportError:
-                raise ImportError("the profanity_check classifier needs the alt-profanity-check package: "
-                                  "pip install alt-profanity-check") from None
-            self._predict_prob = predict_prob
+            self._predict_prob = require("profanity_check", "the profanity_check classifier",
+                                         "alt-profanity-check").predict_prob
 
     def teardown(self) -> None:
         self._predict_prob = None

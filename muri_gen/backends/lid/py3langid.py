@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from muri_gen.backends.lid.base import lid_input, RankedLanguageIdentifier, to_prediction
+from muri_gen.optional import require
 
 
 class Py3LangidLID(RankedLanguageIdentifier):
@@ -13,9 +14,9 @@ class Py3LangidLID(RankedLanguageIdentifier):
 
     def setup(self) -> None:
         if self.identifier is None:
-            from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
-
-            self.identifier = LanguageIdentifier.from_modelpath(MODEL_DIR / MODEL_FILE, norm_probs=True)
+            langid = require("py3langid.langid", "the py3langid LID backend", "py3langid")
+            self.identifier = langid.LanguageIdentifier.from_modelpath(langid.MODEL_DIR / langid.MODEL_FILE,
+                                                                       norm_probs=True)
 
     def rank(self, texts):
         self.setup()

@@ -27,6 +27,7 @@ from typing import Literal
 from pydantic import Field
 
 from muri_gen.backends.base import LLM, BackendConfig, ChatRequest, ChatResult
+from muri_gen.optional import require
 
 log = logging.getLogger("muri_gen")
 
@@ -52,6 +53,10 @@ class OpenAIConfig(ClientConfig):
     startup_timeout: float = Field(default=900.0, gt=0)
 
 
+def _httpx():
+    return require("httpx", "the OpenAI-compatible LLM client")
+
+
 class RetryableError(Exception):
     pass
 
@@ -74,7 +79,8 @@ class OpenAICompatibleLLM(LLM):
         return {"backend": self.name, "model": self.served_model}
 
     def setup(self) -> None:
-        self._headers()  # a missing API key fails the run at start, not every request
+        _httpx()  # a missing client package or API key fails the run at start, not every request
+        self._headers()
         if getattr(self.config, "launch", None) == "vllm" and self._process is None:
             self._launch_vllm()
 
@@ -113,8 +119,7 @@ class OpenAICompatibleLLM(LLM):
         return {"Authorization": f"Bearer {key}"}
 
     async def _chat_all(self, requests: list[ChatRequest]) -> list[ChatResult]:
-        import httpx
-
+        httpx = _httpx()
         cfg = self.config
         timeout = httpx.Timeout(cfg.timeout, connect=cfg.connect_timeout)
         limits = httpx.Limits(max_connections=cfg.max_concurrency, max_keepalive_connections=cfg.max_concurrency)
@@ -154,8 +159,7 @@ class OpenAICompatibleLLM(LLM):
         return ChatResult(error=f"failed after {cfg.max_retries + 1} attempts: {error}")
 
     async def _send(self, client, body: dict) -> ChatResult:
-        import httpx
-
+        httpx = _httpx()
         self.attempts += 1
         try:
             response = await client.post(f"{self.base_url}/chat/completions", json=body)
@@ -184,8 +188,7 @@ def free_port() -> int:
 
 def wait_ready(url: str, timeout: float, process: subprocess.Popen | None = None) -> None:
     """Poll ``url`` until it answers 200; fail early when the server process died."""
-    import httpx
-
+    httpx = _httpx()
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:

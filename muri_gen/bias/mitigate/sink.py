@@ -16,7 +16,7 @@ from pydantic import ValidationError, field_validator
 
 from muri_gen.bias.mitigate import get_method
 from muri_gen.bias.mitigate.pipeline import build, mitigate
-from muri_gen.bias.mitigate.version import version_name, write_version
+from muri_gen.bias.mitigate.version import EmptyVersion, require_pairs, version_name, write_version
 from muri_gen.registry import UnknownName
 from muri_gen.runner.layout import RunDir
 from muri_gen.sinks import Sink
@@ -65,11 +65,17 @@ class BiasMitigateSink(Sink):
         return problems
 
     def write(self, run: RunDir) -> None:
-        llm = self.context.backend(self.config.llm) if self.config.llm else None
-        methods = [build(*_split(spec), llm=llm) for spec in self.config.methods]
-        outcome = mitigate(list(run.kept_records()), methods, self.config.measure_field)
-        name = self.config.name or version_name([m.name for m in methods])
-        target = write_version(run.root, outcome, name, self.config.measure_field)
+        records = list(run.kept_records())
+        name = self.config.name or version_name([spec["method"] for spec in self.config.methods])
+        try:
+            require_pairs(records, "the run's kept records")  # e.g. a filter-only run: nothing to mitigate
+            llm = self.context.backend(self.config.llm) if self.config.llm else None
+            methods = [build(*_split(spec), llm=llm) for spec in self.config.methods]
+            outcome = mitigate(records, methods, self.config.measure_field)
+            target = write_version(run.root, outcome, name, self.config.measure_field)
+        except EmptyVersion as exc:
+            log.warning("bias_mitigate: no version %s written: %s", name, exc)
+            return
         before = {k: v["overall_sta"] for k, v in outcome.before["languages"].items()}
         after = {k: v["overall_sta"] for k, v in outcome.after["languages"].items()}
         log.info("bias_mitigate: %d -> %d rows, overall STA %s -> %s: %s",

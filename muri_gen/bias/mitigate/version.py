@@ -19,10 +19,10 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from datasets import Features, List, Value
-from huggingface_hub import DatasetCard, DatasetCardData
+from huggingface_hub import DatasetCard
 
 from muri_gen.bias.mitigate.pipeline import Outcome
-from muri_gen.export.card import BASE_TAGS, TASK_CATEGORIES, CardError, check_card, dataset_infos, size_category
+from muri_gen.export.card import CardError, card_metadata, check_card
 from muri_gen.export.hub_folder import SUMMARY_FILE, HubDatasetConfig, _PartWriter, parquet_sizes
 from muri_gen.export.schema import FEATURES, SPLITS, SplitFractions, missing_pair_reason, to_row
 from muri_gen.runner.layout import jsonl_bytes, safe_part, write_atomic
@@ -87,6 +87,21 @@ Overall STA after this step: `{{ step.overall_sta_after | tojson }}`
 """
 
 
+class EmptyVersion(ValueError):
+    """No record can be exported as an instruction pair: the version would hold no rows, so none is written."""
+
+
+def require_pairs(records: list[dict], source: str) -> None:
+    """Raise EmptyVersion when no record of ``source`` can become a row of a version."""
+    reasons = Counter(missing_pair_reason(record) for record in records)
+    if reasons[None]:
+        return
+    found = ", ".join(f"{n} {reason}" for reason, n in reasons.most_common()) or "it is empty"
+    raise EmptyVersion(f"{source}: none of its {len(records)} rows is an instruction pair ({found}); a row needs "
+                       "`instruction` and `text` (a run's records) or `input` and `output` (the published "
+                       "dataset's columns)")
+
+
 def version_name(methods: list[str]) -> str:
     return safe_part("-".join(methods))
 
@@ -97,6 +112,8 @@ def _split_key(record: dict) -> str:
 
 def write_version(run_root: Path, outcome: Outcome, name: str, measure_field: str = "instruction_en",
                   config: HubDatasetConfig | None = None) -> Path:
+    """Write the version's folder (rows, card, mitigation.json); EmptyVersion when it would hold no rows."""
+    require_pairs(outcome.records, "the mitigated records")
     config = config or HubDatasetConfig()
     original = _original_summary(run_root)
     target = run_root / f"dataset-mitigated-{safe_part(name)}"
@@ -142,24 +159,12 @@ def write_version(run_root: Path, outcome: Outcome, name: str, measure_field: st
 
     pretty_name = f"{original.get('pretty_name') or dataset_name} (mitigated: {name})"
     # the export's card metadata, with this version's own columns in its dataset_info
-    metadata = DatasetCardData(
-        pretty_name=pretty_name,
-        language=sorted(counts) or None,
-        license=original.get("license") or config.license,
-        task_categories=TASK_CATEGORIES,
-        size_categories=[size_category(record["rows"]["out"])],
-        tags=list(dict.fromkeys(BASE_TAGS + (original.get("tags") or []) + ["bias-mitigation"])),
-        configs=[{"config_name": lang, "data_files": [{"split": s, "path": f"data/{lang}/{s}-*.parquet"}
-                                                      for s in SPLITS if c[s]]}
-                 for lang, c in sorted(counts.items())] or None,
-    )
-    # split sizes in the card make `datasets` key its cache on them, not on the folder's name only
-    dataset_infos(
+    metadata = card_metadata(
         {lang: {"splits": {s: c[s] for s in SPLITS if c[s]},
                 "bytes": {s: parquet_sizes(writers[lang, s].files) for s in SPLITS if c[s]}}
          for lang, c in sorted(counts.items())},
-        features,
-    ).to_dataset_card_data(metadata)
+        pretty_name=pretty_name, license=original.get("license") or config.license,
+        tags=(original.get("tags") or []) + ["bias-mitigation"], rows=record["rows"]["out"], features=features)
     card = DatasetCard.from_template(
         metadata, template_str=CARD, pretty_name=pretty_name, name=name,
         source=dataset_name, steps=outcome.steps, before=outcome.before, after=outcome.after,
