@@ -138,7 +138,7 @@ def test_validate_command_says_what_a_cluster_must_offer():
     assert result.exit_code == 0, result.output
     assert "GPUs per worker: translate_document 1, reverse_instruction 1, translate_instruction 1" in result.output
     demo = CliRunner().invoke(app, ["validate", str(ROOT / "pipelines" / "demo.yaml")])
-    assert demo.exit_code == 0 and "OK (11 stages" in demo.output and "GPUs" not in demo.output
+    assert demo.exit_code == 0 and "OK (12 stages" in demo.output and "GPUs" not in demo.output
     broken = CliRunner().invoke(app, ["validate", str(ROOT / "pipelines" / "demo.yaml"),
                                       "--set", "stages.language_id.min_confidence=high"])
     assert broken.exit_code == 1 and "min_confidence" in broken.output

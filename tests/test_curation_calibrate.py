@@ -43,7 +43,7 @@ def test_the_threshold_trades_recall_for_precision_and_cross_validation_is_repor
     assert fitted["rated_pairs"] == 200 and fitted["spearman"] > 0.6
     assert fitted["cross_validated"]["spearman"] > 0.5
     kept = fitted["at_min_score"]
-    assert kept["precision_publishable"] > fitted["publishable_share"]  # keeping the top raises precision
+    assert kept["precision_good"] > fitted["good_share"]  # keeping the top raises precision
     assert 0 < kept["kept"] < 200
     scored = [(calibration.score(p.signals), p) for p in pairs]
     cut, figures = best_threshold(scored)

@@ -94,6 +94,18 @@ def test_expected_and_declared_language(tmp_path):
     good, lying = stage.process([{"id": "a", "text": article("fra", 1), "declared_language": "fr"},
                                  {"id": "b", "text": article("deu_1996", 1), "declared_language": "fra"}])
     assert good["language"] == "fra" and lying.reason == "language_not_targeted"
+    # with the recipe's targets: a Croatian corpus under "hbs" is kept as hbs; a Galician article that
+    # fastText reads as Spanish (0.58) is not kept as Spanish; a declared language outside the targets is refused
+    stage = make_stage(tmp_path, "{stage: language_id, backend: lid, match_declared: true, min_confidence: 0.4}",
+                       languages=["spa", "glg", "hbs"])
+    croatian, galician, spanish, english = stage.process([
+        {"id": "hr", "text": article("hrv", 3), "declared_language": "hrv"},
+        {"id": "gl", "text": article("glg", 1), "declared_language": "glg"},
+        {"id": "es", "text": article("spa", 1), "declared_language": "spa"},
+        {"id": "en", "text": article("eng", 1), "declared_language": "eng"}])
+    assert croatian["language"] == "hbs" and spanish["language"] == "spa"
+    assert galician.reason == "language_not_targeted" and galician.detail["detected"] == "spa"
+    assert english.reason == "language_not_targeted" and english.detail == {"declared": "eng", "targets": ["spa", "glg", "hbs"]}
 
 
 def test_confidence_threshold_per_language(tmp_path):

@@ -101,8 +101,8 @@ def test_long_documents_are_cut_at_a_sentence_within_the_budget(udhr_rows):
 
 
 def test_the_template_version_is_data():
-    template = load_template("reverse-instruction-v1")
-    assert (template["name"], template["version"]) == ("reverse-instruction", 1)
+    template = load_template("reverse-instruction-v2")
+    assert (template["name"], template["version"]) == ("reverse-instruction", 2)
 
 
 def test_the_production_recipe_validates_without_loading_a_model():

@@ -66,7 +66,7 @@ def test_the_runner_writes_instructions_with_provenance_and_postfilter_reasons(t
     assert stats["input"] == 6 and stats["errored"] == 0 and len(kept) + len(rejected) == 6
     for record in kept:
         assert record["instruction"] == record["instruction_en"] and record["instruction_en"].strip()
-        assert record["prompt"] == {"name": "reverse-instruction", "version": "1"}
+        assert record["prompt"] == {"name": "reverse-instruction", "version": "2"}
         assert record["candidates"][0]["instruction"] == record["instruction"]  # n=1: the one candidate
         assert record["generation"]["backend"] == "xllamacpp" and record["generation"]["model"] == "SmolLM2-135M-Instruct"
         assert record["style"] in ("instruction", "chatbot", "search_query") and record["postfilter"]["passed"]

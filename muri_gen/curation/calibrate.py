@@ -5,27 +5,34 @@ the human document: it says nothing about the generated part). Weights are non-n
 squares of that target on the signals (a missing signal takes its column's mean), normalised to
 sum 1; the overall score is then the calibration's weighted mean. Floors (a signal below which no
 score keeps a pair: an off-topic instruction is not saved by its fluency) and ``min_score`` are
-chosen to maximise F0.5 on "publishable" (alignment >= 4 and instruction >= 4), weighing precision
-above recall: fewer, better pairs. A language with enough rated pairs gets its own threshold.
-Floors of signals the ratings cannot judge (absent from most rated pairs) stay the base's.
+chosen to maximise F0.5 on "good" pairs, weighing precision above recall: fewer, better pairs.
+Good is MURI's publishable (alignment >= 4 and instruction >= 4); a sample with too few such
+pairs (fewer than 5, or under 5%) cannot place a cut on them, and the bar drops to 3 on both
+("acceptable"), which the calibration states. A language with enough good rated pairs gets its own threshold.
+Floors of signals the ratings cannot judge (absent from most rated pairs) stay the base's; the
+document's LID confidence is neither weighed nor fitted (it describes the document and, through
+it, the language: fitted on pooled ratings it would rank whole languages down); its floor is the
+base's, with per-language overrides in the recipe.
 Agreement is reported in-sample and by 5-fold cross-validation (weights, floors and threshold
 fitted on four folds, judged on the fifth), which is what to expect on pairs the fit never saw;
 ``best_per_document`` counts what the stage keeps from rated candidates: each document's best-scored
-one, when it passes (recall there: of the documents with a publishable candidate).
+one, when it passes (recall there: of the documents with a good candidate).
 """
 from __future__ import annotations
 
 import random
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import numpy as np
 
 from muri_gen.curation.score import SIGNALS, Calibration, Thresholds
 
-PUBLISHABLE = 4  # MURI's criteria: both alignment and instruction at least this
-MIN_LANGUAGE_PAIRS = 30  # rated pairs a language needs for a threshold of its own
+BARS = (4, 3)  # MURI's publishable (both alignment and instruction at least 4), then acceptable
+MIN_GOOD, MIN_GOOD_SHARE = 5, 0.05  # good pairs (and share of the rated) a bar needs to place a cut on
+MIN_LANGUAGE_GOOD = 10  # good rated pairs a language needs for a threshold of its own
+DOCUMENT_SIGNALS = ("lid_confidence",)  # neither weighed nor floored here: the base's floor, per-language overrides
 FOLDS = 5
 
 
@@ -37,6 +44,7 @@ class RatedPair:
     alignment: int
     instruction: int
     document: str = ""  # the record the pair's candidate instruction belongs to
+    bar: int = BARS[0]
 
 
     @property
@@ -44,8 +52,17 @@ class RatedPair:
         return (self.alignment + self.instruction) / 2
 
     @property
-    def publishable(self) -> bool:
-        return self.alignment >= PUBLISHABLE and self.instruction >= PUBLISHABLE
+    def good(self) -> bool:
+        return self.alignment >= self.bar and self.instruction >= self.bar
+
+
+def choose_bar(pairs: list[RatedPair]) -> int:
+    """The highest bar that enough rated pairs reach on both criteria."""
+    for bar in BARS:
+        good = sum(p.alignment >= bar and p.instruction >= bar for p in pairs)
+        if good >= max(MIN_GOOD, MIN_GOOD_SHARE * len(pairs)):
+            return bar
+    return BARS[-1]
 
 
 def fit_weights(pairs: list[RatedPair], signals: list[str]) -> dict[str, float]:
@@ -67,16 +84,16 @@ def fit_weights(pairs: list[RatedPair], signals: list[str]) -> dict[str, float]:
 
 def best_threshold(scored: list[tuple[float, RatedPair]], beta: float = 0.5,
                    eligible: list[bool] | None = None) -> tuple[float, dict]:
-    """The min_score with the highest F-beta on publishable pairs, and the figures at that cut.
+    """The min_score with the highest F-beta on good pairs, and the figures at that cut.
 
     ``eligible``: pairs a floor already rejects are never kept, whatever the cut."""
     eligible = eligible or [True] * len(scored)
-    positives = sum(p.publishable for _, p in scored)
+    positives = sum(p.good for _, p in scored)
     order = sorted(((s, p) for (s, p), ok in zip(scored, eligible) if ok), key=lambda row: -row[0])  # best first
     best_f, best_cut, best_size = -1.0, 1.01, 0
     hits = 0
     for size, (score, pair) in enumerate(order, start=1):
-        hits += pair.publishable
+        hits += pair.good
         if size < len(order) and order[size][0] == score:
             continue  # a cut keeps every pair of the same score
         precision, recall = hits / size, hits / positives if positives else 0.0
@@ -84,8 +101,8 @@ def best_threshold(scored: list[tuple[float, RatedPair]], beta: float = 0.5,
         if f > best_f:
             best_f, best_cut, best_size = f, score, size
     kept = [p for _, p in order[:best_size]]
-    precision = sum(p.publishable for p in kept) / len(kept) if kept else 0.0
-    recall = sum(p.publishable for p in kept) / positives if positives else 0.0
+    precision = sum(p.good for p in kept) / len(kept) if kept else 0.0
+    recall = sum(p.good for p in kept) / positives if positives else 0.0
     return best_cut, summary(kept, len(scored), precision, recall)
 
 
@@ -112,13 +129,13 @@ def fit_floors(pairs: list[RatedPair], scores: list[float | None], signals: list
 
 
 def f_half(figures: dict) -> float:
-    precision, recall = figures["precision_publishable"], figures["recall_publishable"]
+    precision, recall = figures["precision_good"], figures["recall_good"]
     return 1.25 * precision * recall / (0.25 * precision + recall) if precision + recall else 0.0
 
 
 def summary(kept: list[RatedPair], total: int, precision: float, recall: float) -> dict:
     return {"kept": len(kept), "kept_share": round(len(kept) / total, 3) if total else 0.0,
-            "precision_publishable": round(precision, 3), "recall_publishable": round(recall, 3),
+            "precision_good": round(precision, 3), "recall_good": round(recall, 3),
             "kept_mean_alignment": round(float(np.mean([p.alignment for p in kept])), 3) if kept else None,
             "kept_mean_instruction": round(float(np.mean([p.instruction for p in kept])), 3) if kept else None}
 
@@ -138,20 +155,24 @@ def fit(pairs: list[RatedPair], base: Calibration, name: str, sheets: int = 0, s
     usable = [s for s in SIGNALS if sum(p.signals.get(s) is not None for p in pairs) >= len(pairs) / 2]
     if not usable:
         raise ValueError("no signal is present on half of the rated pairs: were they scored by the curate stage?")
+    bar = choose_bar(pairs)
+    pairs = [replace(p, bar=bar) for p in pairs]
     calibration = _fit_once(pairs, base, name, usable)
     scores = [calibration.score(p.signals) for p in pairs]
     scored = [(s, p) for s, p in zip(scores, pairs) if s is not None]
     kept = [p for s, p in scored if not calibration.reasons(p.signals, s, p.language)]
-    positives = sum(p.publishable for _, p in scored)
-    hits = sum(p.publishable for p in kept)
+    positives = sum(p.good for _, p in scored)
+    hits = sum(p.good for p in kept)
     cross = cross_validate(pairs, base, usable, seed)
     best = best_per_document([(s, not calibration.reasons(p.signals, s, p.language), p) for s, p in scored])
     calibration.fitted = {
         "date": date.today().isoformat(), "sheets": sheets, "rated_pairs": len(pairs),
         "languages": dict(sorted(Counter(p.language for p in pairs).items())),
         "target": "mean of the alignment and instruction ratings (1-5)",
-        "publishable": f"alignment >= {PUBLISHABLE} and instruction >= {PUBLISHABLE}",
-        "publishable_share": round(positives / len(scored), 3) if scored else None,
+        "good": f"alignment >= {bar} and instruction >= {bar}" + ("" if bar == BARS[0] else
+                f" (too few rated pairs reach {BARS[0]} on both)"),
+        "good_share": round(positives / len(scored), 3) if scored else None,
+        "publishable_share": round(sum(p.alignment >= BARS[0] and p.instruction >= BARS[0] for p in pairs) / len(pairs), 3),
         "spearman": spearman([s for s, _ in scored], [p.target for _, p in scored]),
         "at_min_score": summary(kept, len(scored), hits / len(kept) if kept else 0.0, hits / positives if positives else 0.0),
         "best_per_document": best,
@@ -163,10 +184,11 @@ def fit(pairs: list[RatedPair], base: Calibration, name: str, sheets: int = 0, s
 
 
 def _fit_once(pairs: list[RatedPair], base: Calibration, name: str, usable: list[str]) -> Calibration:
-    weights = fit_weights(pairs, usable)
+    pair_signals = [s for s in usable if s not in DOCUMENT_SIGNALS]
+    weights = fit_weights(pairs, pair_signals)
     draft = Calibration(name=name, weights=weights, min_score=0.0, floors={})
     scores = [draft.score(p.signals) for p in pairs]
-    floors = fit_floors(pairs, scores, usable, {k: v for k, v in base.floors.items() if k not in usable})
+    floors = fit_floors(pairs, scores, pair_signals, {k: v for k, v in base.floors.items() if k not in pair_signals})
     scored = [(s, p) for s, p in zip(scores, pairs) if s is not None]
 
     def eligible(rows):
@@ -178,7 +200,7 @@ def _fit_once(pairs: list[RatedPair], base: Calibration, name: str, usable: list
         by_language[p.language].append((s, p))
     own = {lang: Thresholds(min_score=best_threshold(rows, eligible=eligible(rows))[0])
            for lang, rows in by_language.items()
-           if len(rows) >= MIN_LANGUAGE_PAIRS and any(p.publishable for _, p in rows)}
+           if sum(p.good for _, p in rows) >= MIN_LANGUAGE_GOOD}
     return Calibration(name=name, weights=weights, min_score=min(min_score, 1.0), floors=floors, languages=own)
 
 
@@ -200,8 +222,8 @@ def cross_validate(pairs: list[RatedPair], base: Calibration, usable: list[str],
             if s is not None:
                 predicted.append((s, not calibration.reasons(p.signals, s, p.language), p))
     kept = [p for _, keep, p in predicted if keep]
-    positives = sum(p.publishable for _, _, p in predicted)
-    hits = sum(p.publishable for p in kept)
+    positives = sum(p.good for _, _, p in predicted)
+    hits = sum(p.good for p in kept)
     return {"folds": FOLDS, "spearman": spearman([s for s, _, _ in predicted], [p.target for _, _, p in predicted]),
             **summary(kept, len(predicted), hits / len(kept) if kept else 0.0, hits / positives if positives else 0.0),
             "best_per_document": best_per_document(predicted)}
@@ -215,7 +237,7 @@ def best_per_document(predicted: list[tuple[float, bool, RatedPair]]) -> dict:
         if key not in best or row[0] > best[key][0]:
             best[key] = row
     kept = [p for _, keep, p in best.values() if keep]
-    hits = sum(p.publishable for p in kept)
-    documents_with_publishable = len({p.document or p.id for _, _, p in predicted if p.publishable})
+    hits = sum(p.good for p in kept)
+    documents_with_good = len({p.document or p.id for _, _, p in predicted if p.good})
     return {"documents": len(best), **summary(kept, len(best), hits / len(kept) if kept else 0.0,
-                                               hits / documents_with_publishable if documents_with_publishable else 0.0)}
+                                               hits / documents_with_good if documents_with_good else 0.0)}

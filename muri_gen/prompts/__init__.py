@@ -10,7 +10,7 @@ from muri_gen.resources import prompt_file
 
 
 def load_prompt(name: str, required: set[str], what: str) -> dict:
-    """A template by name ("reverse-instruction-v1") or by path, with the keys its user needs."""
+    """A template by name ("reverse-instruction-v2") or by path, with the keys its user needs."""
     path = prompt_file(name)
     if not path.is_file():
         raise ValueError(f"{what} prompt {name!r} not found ({path})")

@@ -101,17 +101,24 @@ def eval_calibrate(
     save_pairs: Annotated[Optional[Path], typer.Option(
         "--save-pairs", help="Also write the rated pairs (texts, signals, ratings) as JSONL: "
         "a test set, and what the calibration can be fitted again from")] = None,
+    with_pairs: Annotated[Optional[list[Path]], typer.Option(
+        "--with-pairs", help="Rated pairs saved earlier with --save-pairs (another run, another prompt), "
+        "fitted together with this run's")] = None,
 ) -> None:
     """Fit the curate stage's weights and thresholds to rated pairs; print how well the score agrees
     with the ratings. Use the file in a recipe: {stage: curate, calibration: FILE}."""
     import yaml
 
-    from muri_gen.report.evaluation import EvalError, calibrate, rated_pairs
+    from muri_gen.report.evaluation import EvalError, calibrate, rated_pairs, read_rated_pairs
 
     try:
         rated, count = rated_pairs(_run_dir(output_dir), sheets)
+        for path in with_pairs or []:
+            earlier = read_rated_pairs(path)
+            count += len({(r.get("sample"), r["language"]) for r in earlier})  # a sheet per run and language
+            rated = earlier + rated
         calibration = calibrate(rated, base, name or output.stem, count)
-    except (EvalError, ValueError) as exc:
+    except (EvalError, ValueError, OSError) as exc:
         fail(str(exc))
     if save_pairs:
         save_pairs.parent.mkdir(parents=True, exist_ok=True)
@@ -123,13 +130,13 @@ def eval_calibrate(
     cross = fitted["cross_validated"]
     at = fitted["at_min_score"]
     typer.echo(f"{fitted['rated_pairs']} rated pairs ({', '.join(f'{k} {v}' for k, v in fitted['languages'].items())}); "
-               f"publishable {fitted['publishable_share']:.0%}")
+               f"good ({fitted['good']}) {fitted['good_share']:.0%}, publishable {fitted['publishable_share']:.0%}")
     typer.echo("weights: " + ", ".join(f"{k} {v:.2f}" for k, v in calibration.weights.items())
                + f"; min_score {calibration.min_score:.3f}"
                + "".join(f"; {lang} {t.min_score:.3f}" for lang, t in calibration.languages.items()))
     typer.echo(f"rank correlation with the ratings: {fitted['spearman']} in-sample, {cross['spearman']} cross-validated")
     for label, figures in (("in-sample", at), ("cross-validated", cross)):
         typer.echo(f"kept at min_score ({label}): {figures['kept']} ({figures['kept_share']:.0%}), "
-                   f"precision {figures['precision_publishable']:.2f}, recall {figures['recall_publishable']:.2f}, "
+                   f"precision {figures['precision_good']:.2f}, recall {figures['recall_good']:.2f}, "
                    f"mean alignment {figures['kept_mean_alignment']}, instruction {figures['kept_mean_instruction']}")
     typer.echo(f"wrote {output}")

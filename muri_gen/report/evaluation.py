@@ -219,7 +219,8 @@ def rated_pairs(run: RunDir, paths: list[Path]) -> tuple[list[dict], int]:
     and ratings: what a calibration is fitted to, kept as a JSONL file it can be fitted again from."""
     pairs = {pair["id"]: pair for candidates in (False, True) for pair in rateable_pairs(run, candidates)}
     ratings, sheets = read_ratings(paths, set(pairs))
-    rated = [{**pairs[r["id"]], "ratings": {c: r[c] for c in CRITERIA if c in r}, "comment": r["comment"]}
+    rated = [{"sample": run.root.name, **pairs[r["id"]], "ratings": {c: r[c] for c in CRITERIA if c in r},
+              "comment": r["comment"]}
              for r in ratings if pairs[r["id"]].get("signals") and "alignment" in r and "instruction_correctness" in r]
     if not rated:
         raise EvalError("no rated pair has both alignment and instruction ratings and curate signals: run the recipe "
@@ -227,13 +228,34 @@ def rated_pairs(run: RunDir, paths: list[Path]) -> tuple[list[dict], int]:
     return rated, sheets
 
 
+def read_rated_pairs(path: Path) -> list[dict]:
+    """Rated pairs written by ``eval calibrate --save-pairs``, checked line by line."""
+    rated = []
+    with open(path, encoding="utf-8") as fh:
+        for line_number, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                pair = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise EvalError(f"{path}:{line_number}: not JSON ({exc.msg})") from None
+            missing = [k for k in ("id", "language", "signals", "ratings") if k not in pair]
+            if missing or not {"alignment", "instruction_correctness"} <= set(pair.get("ratings") or {}):
+                raise EvalError(f"{path}:{line_number}: a rated pair needs id, language, signals and alignment and "
+                                f"instruction_correctness ratings (missing: {', '.join(missing) or 'ratings'})")
+            rated.append(pair)
+    return rated
+
+
 def calibrate(rated: list[dict], base: str, name: str, sheets: int = 0, seed: int = 0):
-    """A calibration of the curate stage fitted to rated pairs (see muri_gen.curation.calibrate)."""
+    """A calibration of the curate stage fitted to rated pairs, of one run or several (``sample``
+    names the run; see muri_gen.curation.calibrate)."""
     from muri_gen.curation.calibrate import RatedPair, fit
     from muri_gen.curation.score import load_calibration
 
     pairs = [RatedPair(r["id"], r["language"], r["signals"], r["ratings"]["alignment"],
-                       r["ratings"]["instruction_correctness"], r.get("document") or r["id"].split("#")[0])
+                       r["ratings"]["instruction_correctness"],
+                       f'{r.get("sample", "")}/{r.get("document") or r["id"].split("#")[0]}')  # runs reuse ids
              for r in rated]
     return fit(pairs, load_calibration(base), name, sheets, seed)
 

@@ -35,7 +35,7 @@ class LanguageIDConfig(StageConfig):
     min_confidence: float = Field(default=0.5, ge=0, le=1)
     min_confidence_by_language: dict[str, float] = {}  # per-language override, e.g. {hbs: 0.4}
     expected_language: str | None = None  # the corpus is known to be in this language: keep only it
-    match_declared: bool = False  # keep a record only in the language its declared_language says
+    match_declared: bool = False  # keep a record only in the language its declared_language says (when LID agrees)
     check_script: bool = True  # reject documents whose script no targeted language is written in
 
     @field_validator("expected_language")
@@ -143,6 +143,9 @@ class LanguageID(Stage):
             targets = self._targets_of(record)
             if script == "Zyyy":
                 outcomes[i] = Rejected("no_letters", {})
+            elif targets == []:
+                outcomes[i] = Rejected("language_not_targeted", {"declared": record["declared_language"],
+                                                                 "targets": self.targets})
             elif self.config.check_script and targets and script not in scripts_of(tuple(targets)):
                 outcomes[i] = Rejected("language_not_targeted", {"script": script, "targets": targets})
             else:
@@ -153,11 +156,17 @@ class LanguageID(Stage):
         return outcomes
 
     def _targets_of(self, record: dict) -> list[str] | None:
+        """The languages a record may be kept in: with ``match_declared``, its declared language, named
+        as the recipe's target that covers it (a corpus' "hrv" under a recipe's "hbs"); none when the
+        recipe does not target it."""
         if self.config.match_declared and record.get("declared_language"):
             try:
-                return [languages.get(record["declared_language"]).code]
+                declared = languages.get(record["declared_language"]).code
             except languages.UnknownLanguage:
-                return None
+                return self.targets
+            if not self.targets:
+                return [declared]
+            return [t for t in self.targets if languages.covers(t, declared) or languages.covers(declared, t)]
         return self.targets
 
     def _decide(self, record: dict, script: str, predictions: list[LanguagePrediction]) -> Outcome:

@@ -55,7 +55,7 @@ def clean_instruction(raw: str) -> str:
 
 class ReverseInstructionConfig(StageConfig):
     llm: str = "llm"  # the recipe's backends: key of an LLM backend
-    prompt: str = "reverse-instruction-v1"  # a file of muri_gen/prompts, or a path to a YAML file
+    prompt: str = "reverse-instruction-v2"  # a file of muri_gen/prompts, or a path to a YAML file
     system: str | None = None  # replaces the template's system prompt
     styles: list[str] | None = None  # a subset of the template's styles; default: all
     examples: dict[str, list[dict]] | None = None  # style -> [{document, instruction}] replaces few-shot examples

@@ -19,6 +19,7 @@ from pydantic import Field
 from muri_gen import languages
 from muri_gen.backends.base import BackendConfig, Translator
 from muri_gen.translation.documents import TranslatorUnavailable
+from muri_gen.translation.orthography import spanish_marks
 
 
 class ApertiumConfig(BackendConfig):
@@ -80,7 +81,8 @@ class ApertiumTranslator(Translator):
             elif len(lines) != len(texts):
                 problem = f"apertium {mode} returned {len(lines)} lines for {len(texts)} segments"
             else:
-                return [_sentence_case(source, line.strip()) for source, line in zip(texts, lines)]
+                out = [_sentence_case(source, line.strip()) for source, line in zip(texts, lines)]
+                return [spanish_marks(t) for t in out] if languages.get(tgt).code == "spa" else out
         if "did not answer" in problem:
             raise TranslatorUnavailable(f"{problem} ({self.config.retries + 1} attempts)")
         raise RuntimeError(f"{problem} ({self.config.retries + 1} attempts)")

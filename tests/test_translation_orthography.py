@@ -1,0 +1,30 @@
+"""Spanish opening marks after Apertium, which translates from English and Portuguese word by word
+and leaves questions as "Como la ley protege a las madres?"."""
+import pytest
+
+from muri_gen.backends.translate.apertium import ApertiumTranslator
+from muri_gen.translation.orthography import spanish_marks
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Cuál es la ley contra la esclavitud? Como la ley protege a las madres? Él dijo que sí.",
+     "¿Cuál es la ley contra la esclavitud? ¿Cómo la ley protege a las madres? Él dijo que sí."),
+    ("Hola! Explique como funciona la ley.", "¡Hola! Explique como funciona la ley."),  # "como" mid-sentence stays
+    ("Dime algo. Quienes pueden votar?", "Dime algo. ¿Quiénes pueden votar?"),
+    ('"Que dices?" preguntó.', '"¿Qué dices?" preguntó.'),
+    ("Cuando llueve, sales a la calle?", "¿Cuando llueve, sales a la calle?"),  # a clause, not "¿cuándo?"
+    ("¿Cómo estás? ¡Qué bien!", "¿Cómo estás? ¡Qué bien!"),
+    ("Sin signos", "Sin signos"),
+])
+def test_questions_and_exclamations_get_their_opening_marks(text, expected):
+    assert spanish_marks(text) == expected
+
+
+def test_apertium_into_spanish_opens_its_questions_and_other_targets_are_untouched():
+    apertium = ApertiumTranslator(ApertiumTranslator.Config())
+    [from_portuguese] = apertium.translate_batch(["Qual é a lei contra a escravidão?"], "por", "spa")
+    [from_english] = apertium.translate_batch(["How does the law protect mothers?"], "eng", "spa")
+    assert from_portuguese == "¿Cuál es la ley contra la esclavitud?"
+    assert from_english.startswith("¿") and from_english.endswith("?")
+    [galician] = apertium.translate_batch(["Qual é a lei contra a escravidão?"], "por", "glg")
+    assert galician == "Cal é a lei contra a escravitude?"  # Galician's norm leaves the opening mark optional
