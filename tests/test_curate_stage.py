@@ -126,3 +126,17 @@ def test_the_stage_keeps_the_best_candidate_and_the_others_scores(tmp_path):
     assert curation["candidate"] == 1 and [c["index"] for c in curation["candidates"]] == [0, 1, 2]  # 3 failed the post-filter
     scores = {c["index"]: c["score"] for c in curation["candidates"]}
     assert scores[1] == curation["score"] == max(scores.values())
+
+
+def test_a_pair_that_fails_at_any_alignment_is_not_embedded_and_is_decided_the_same(curated, tmp_path):
+    """Filtering, the stage embeds only candidates that could still be kept; annotating, it embeds all."""
+    rows, out = curated
+    annotated = curate(tmp_path, rows, "--set", "stages.curate.filter=false")
+    filtered, every = ({s["id"]: s for s in map(json.loads, (o / "scores.jsonl").read_text().splitlines())}
+                       for o in (out, annotated))
+    skipped = [i for i, line in filtered.items() if line["signals"] and line["signals"]["alignment_native"] is None]
+    assert "article-25" in skipped  # the loop: its degeneration is under the floor whatever it aligns with
+    assert all(every[i]["signals"]["alignment_native"] is not None for i in skipped)
+    assert all(i not in skipped for i in FITTING)
+    for i, line in filtered.items():
+        assert line["keep"] == every[i]["keep"] and set(line["reasons"]) <= set(every[i]["reasons"]), i

@@ -89,8 +89,9 @@ class AlignmentScorer:
         if not asked:
             return [missing] * len(instructions)
         group_documents: dict[str, list[str]] = {}
+        wanted = {groups[i] for i in asked}  # a group no query asks about is not embedded
         for document, group in zip(documents, groups):
-            if document and group:
+            if document and group in wanted:
                 rivals = group_documents.setdefault(group, [])
                 if document not in rivals:
                     rivals.append(document)

@@ -78,11 +78,15 @@ class Lexicon:
     def __init__(self, code: str):
         from simplemma.strategies.dictionaries.dictionary_factory import DefaultDictionaryFactory
 
-        self.forms: Mapping[str, object] = DefaultDictionaryFactory().get_dictionary(code)
-        self.lemmas = frozenset(str(lemma) for lemma in self.forms.values())
+        self.forms: Mapping[str, str] = DefaultDictionaryFactory().get_dictionary(code)
+        # lemmas as simplemma stores them (UTF-8 bytes): reading its store directly takes a fifth of the
+        # time of decoding every value through the mapping (0.4 s instead of 2 s for Spanish)
+        raw = getattr(self.forms, "_dict", None)
+        self.lemmas = frozenset(raw.values()) if isinstance(raw, dict) else \
+            frozenset(lemma.encode() for lemma in self.forms.values())
 
     def __contains__(self, word: str) -> bool:
-        return word in self.forms or word in self.lemmas
+        return word in self.forms or word.encode() in self.lemmas
 
 
 @lru_cache(maxsize=64)

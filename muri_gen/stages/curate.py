@@ -112,25 +112,21 @@ class Curate(Stage):
 
     def curate(self, records: list[dict]) -> list[Outcome]:
         candidates = [candidates_to_score(record) for record in records]
-        flat = [(record, c) for record, cands in zip(records, candidates) for c in cands]
-        alignment = self.alignment.score([Query(c["instruction"], record.get("text"), record.get("language") or "und",
-                                                c.get("instruction_en"), record.get("text_en")) for record, c in flat])
-        verdicts = self.judge.rate([(c["instruction"], record.get("text") or "", record.get("language") or "und")
-                                    for record, c in flat]) if self.judge else [None] * len(flat)
         lid = self.document_lid(records)
-        scored = iter(zip(alignment, verdicts))
+        flat = [(record, c) for record, cands in zip(records, candidates) for c in cands]
+        rows = iter(self.score_all(flat, [score for score, cands in zip(lid, candidates) for _ in cands]))
         outcomes: list[Outcome] = []
-        for record, cands, lid_score in zip(records, candidates, lid):
+        for record, cands in zip(records, candidates):
             language = record.get("language") or "und"
-            rows = [self.signals(record, c, *next(scored), lid_score) for c in cands]
-            best = max(range(len(rows)), key=lambda i: (rows[i]["score"] is not None, rows[i]["score"] or 0, -i))
-            chosen = rows[best]
+            scored = [next(rows) for _ in cands]
+            best = max(range(len(scored)), key=lambda i: (scored[i]["score"] is not None, scored[i]["score"] or 0, -i))
+            chosen = scored[best]
             reasons = self.calibration.reasons(chosen["signals"], chosen["score"], language)
             curation = {"score": chosen["score"], "keep": not reasons, "reasons": reasons, "signals": chosen["signals"],
                         "details": chosen["details"], "calibration": self.calibration.name,
                         "candidate": cands[best].get("index", 0),
                         "candidates": [{"index": c.get("index", 0), "score": r["score"], "signals": r["signals"]}
-                                       for c, r in zip(cands, rows)]}
+                                       for c, r in zip(cands, scored)]}
             if reasons and self.config.filter:
                 outcomes.append(Rejected(reasons[0], {"curation": curation}))
                 continue
@@ -140,7 +136,37 @@ class Curate(Stage):
             outcomes.append(kept)
         return outcomes
 
-    def signals(self, record: dict, candidate: dict, alignment, verdict, lid_score: float | None) -> dict:
+    def score_all(self, flat: list[tuple[dict, dict]], lid: list[float | None]) -> list[dict]:
+        """Signals and score of every (record, candidate): the text signals first, then the costly ones
+        (embeddings, the judge) for the candidates that can still be kept. A candidate that fails the
+        calibration even at perfect alignment and judge is not embedded when the stage filters: on the
+        demo that skips most of Serbo-Croatian's word salad and keeps scoring within a tenth of generation."""
+        rows = [self.text_signals(record, c, score) for (record, c), score in zip(flat, lid)]
+        costly = [not self.config.filter or self.reachable(row["signals"], record.get("language") or "und")
+                  for row, (record, _) in zip(rows, flat)]
+        alignment = self.alignment.score([
+            Query(c["instruction"], record.get("text"), record.get("language") or "und", c.get("instruction_en"),
+                  record.get("text_en")) if wanted else Query(None, record.get("text"), record.get("language") or "und")
+            for (record, c), wanted in zip(flat, costly)])
+        asked = [i for i, wanted in enumerate(costly) if wanted]
+        verdicts: list = [None] * len(flat)
+        if self.judge and asked:
+            rated = self.judge.rate([(flat[i][1]["instruction"], flat[i][0].get("text") or "",
+                                      flat[i][0].get("language") or "und") for i in asked])
+            for i, verdict in zip(asked, rated):
+                verdicts[i] = verdict
+        for row, scores, verdict, wanted in zip(rows, alignment, verdicts, costly):
+            self.add_costly(row, scores, verdict, wanted)
+        return rows
+
+    def reachable(self, signals: dict, language: str) -> bool:
+        """Whether the costly signals at their best could still make the calibration keep this candidate:
+        they raise the weighted mean at most to what 1.0 each gives."""
+        best = {**signals, "alignment_en": 1.0, "alignment_native": 1.0, "judge": 1.0 if self.judge else None}
+        return not self.calibration.reasons(best, self.calibration.score(best), language)
+
+    def text_signals(self, record: dict, candidate: dict, lid_score: float | None) -> dict:
+        """Language purity, degeneration, length fit and the document's LID confidence: no model needed."""
         language = record.get("language") or "und"
         document = record.get("text") or ""
         instruction = candidate["instruction"]
@@ -150,18 +176,26 @@ class Curate(Stage):
         degenerate = degeneration(english or instruction, candidate.get("finish_reason"), candidate.get("prompt_overlap"))
         demand = demand_of(english) if english else None
         fit = length_fit(demand, length_of(document, language, demand.unit, self.segmenter)) if demand else None
-        signals = {"alignment_en": alignment.en, "alignment_native": alignment.native, "language_purity": purity.value,
-                   "degeneration": degenerate.value, "length_fit": fit, "lid_confidence": lid_score,
-                   "judge": verdict.value if verdict else None}
-        details = {"rank_en": alignment.rank_en, "rank_native": alignment.rank_native,
-                   "cosine_en": alignment.cosine_en, "cosine_native": alignment.cosine_native,
-                   "foreign_words": purity.foreign[:20], "artefacts": purity.artefacts[:20],
+        signals = {"alignment_en": None, "alignment_native": None, "language_purity": purity.value,
+                   "degeneration": degenerate.value, "length_fit": fit, "lid_confidence": lid_score, "judge": None}
+        details = {"foreign_words": purity.foreign[:20], "artefacts": purity.artefacts[:20],
                    "repeated": degenerate.repeated, "truncated": degenerate.truncated,
                    "length_demand": f"{demand.bound} {demand.n} {demand.unit}" if demand else None}
+        return {"score": None, "signals": signals, "details": details}
+
+    def add_costly(self, row: dict, alignment, verdict, computed: bool) -> None:
+        """Alignment and the judge's verdict into a candidate's row, then its score."""
+        signals, details = row["signals"], row["details"]
+        signals.update(alignment_en=alignment.en, alignment_native=alignment.native,
+                       judge=verdict.value if verdict else None)
+        details.update(rank_en=alignment.rank_en, rank_native=alignment.rank_native,
+                       cosine_en=alignment.cosine_en, cosine_native=alignment.cosine_native)
+        if not computed:
+            details["not_embedded"] = "fails the calibration at any alignment"
         if verdict is not None:
             details["judge"] = {"alignment": verdict.alignment, "instruction": verdict.instruction,
                                 "reason": verdict.reason, **({"error": verdict.error} if verdict.error else {})}
-        return {"score": self.calibration.score(signals), "signals": signals, "details": details}
+        row["score"] = self.calibration.score(signals)
 
     def document_lid(self, records: list[dict]) -> list[float | None]:
         """The language_id stage's confidence, or this stage's LID backend's for the document's language."""
