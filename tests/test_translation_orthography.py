@@ -1,9 +1,9 @@
-"""Spanish opening marks after Apertium, which translates from English and Portuguese word by word
-and leaves questions as "Como la ley protege a las madres?"."""
+"""Question spelling after Apertium, which translates from English and Portuguese word by word and
+leaves "Como la ley protege a las madres?" and "Lo que es la libertad de asociación?"."""
 import pytest
 
 from muri_gen.backends.translate.apertium import ApertiumTranslator
-from muri_gen.translation.orthography import spanish_marks
+from muri_gen.translation.orthography import polish_questions
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -17,7 +17,18 @@ from muri_gen.translation.orthography import spanish_marks
     ("Sin signos", "Sin signos"),
 ])
 def test_questions_and_exclamations_get_their_opening_marks(text, expected):
-    assert spanish_marks(text) == expected
+    assert polish_questions(text, "spa") == expected
+
+
+@pytest.mark.parametrize("text, language, expected", [
+    ("Lo que es la libertad de asociación? Lo que dijo es cierto.", "spa",
+     "¿Qué es la libertad de asociación? Lo que dijo es cierto."),
+    ("El que és la llibertat d'associació?", "cat", "Què és la llibertat d'associació?"),
+    ("El que diu és cert.", "cat", "El que diu és cert."),
+    ("Como se diz isto?", "por", "Como se diz isto?"),
+])
+def test_a_relative_clause_opening_a_question_becomes_the_interrogative(text, language, expected):
+    assert polish_questions(text, language) == expected
 
 
 def test_apertium_into_spanish_opens_its_questions_and_other_targets_are_untouched():
@@ -26,5 +37,9 @@ def test_apertium_into_spanish_opens_its_questions_and_other_targets_are_untouch
     [from_english] = apertium.translate_batch(["How does the law protect mothers?"], "eng", "spa")
     assert from_portuguese == "¿Cuál es la ley contra la esclavitud?"
     assert from_english.startswith("¿") and from_english.endswith("?")
+    [dropped_word] = apertium.translate_batch(["What does the law say about marriage?"], "eng", "spa")
+    assert dropped_word.startswith("¿Qué la ley") and "  " not in dropped_word  # Apertium left a double space
+    [catalan] = apertium.translate_batch(["O que é a liberdade de associação?"], "por", "cat")
+    assert catalan == "Què és la llibertat d'associació?"
     [galician] = apertium.translate_batch(["Qual é a lei contra a escravidão?"], "por", "glg")
     assert galician == "Cal é a lei contra a escravitude?"  # Galician's norm leaves the opening mark optional

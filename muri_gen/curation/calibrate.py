@@ -32,6 +32,7 @@ from muri_gen.curation.score import SIGNALS, Calibration, Thresholds
 BARS = (4, 3)  # MURI's publishable (both alignment and instruction at least 4), then acceptable
 MIN_GOOD, MIN_GOOD_SHARE = 5, 0.05  # good pairs (and share of the rated) a bar needs to place a cut on
 MIN_LANGUAGE_GOOD = 10  # good rated pairs a language needs for a threshold of its own
+MIN_FLOOR_GAIN = 0.01  # F0.5 a fitted floor must add
 DOCUMENT_SIGNALS = ("lid_confidence",)  # neither weighed nor floored here: the base's floor, per-language overrides
 FOLDS = 5
 
@@ -109,7 +110,8 @@ def best_threshold(scored: list[tuple[float, RatedPair]], beta: float = 0.5,
 def fit_floors(pairs: list[RatedPair], scores: list[float | None], signals: list[str],
                floors: dict[str, float]) -> dict[str, float]:
     """Floors that raise F0.5 when added to the threshold: each signal in turn tries its
-    10th-50th percentiles (or none), twice round, the best kept."""
+    10th-50th percentiles (or none), twice round; a floor stays only when it gains at least
+    MIN_FLOOR_GAIN over none (a smaller gain is the sample's noise, and a floor rejects for good)."""
     floors = dict(floors)
     scored = [(s, p) for s, p in zip(scores, pairs) if s is not None]
 
@@ -124,7 +126,8 @@ def fit_floors(pairs: list[RatedPair], scores: list[float | None], signals: list
             options = [None] + sorted({round(values[int(len(values) * q)], 4) for q in (0.1, 0.2, 0.3, 0.4, 0.5)})
             trials = [({k: v for k, v in floors.items() if k != signal} | ({signal: o} if o is not None else {}))
                       for o in options]
-            floors = max(trials, key=quality)  # ties keep the earliest: no floor before a floor
+            best = max(trials, key=quality)  # ties keep the earliest: no floor before a floor
+            floors = best if quality(best) >= quality(trials[0]) + MIN_FLOOR_GAIN else trials[0]
     return floors
 
 

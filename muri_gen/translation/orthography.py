@@ -1,41 +1,56 @@
-"""Spanish punctuation that a word-by-word translator leaves out: a question or exclamation opens
-with ¿ or ¡, and an interrogative word that opens a question carries its accent ("¿Cómo...?",
-"¿Cuál...?"). Apertium translates from English and Portuguese, which have neither, and keeps the
-source's marks only ("Como la ley protege a las madres?"); raters marked every such instruction down.
+"""Question spelling that a word-by-word translator gets wrong, fixed after Apertium.
+
+Spanish opens a question or exclamation with ¿ or ¡, and an interrogative that opens a question
+carries its accent ("¿Cómo...?", "¿Cuál...?"); Apertium translates from English and Portuguese,
+which have neither, and leaves "Como la ley protege a las madres?". It also renders "What..." and
+Portugal's "O que...?" as a relative clause opening a question: "Lo que es la libertad de
+asociación?" (Spanish), "El que és la llibertat d'associació?" (Catalan) for "¿Qué es...?",
+"Què és...?". Raters marked each of these down.
 """
 from __future__ import annotations
 
 import re
 
 OPENING = {"?": "¿", "!": "¡"}
+MARKED = {"spa"}  # languages whose questions and exclamations open with a mark
 # only words that open a direct question as interrogatives ("cuando", "donde" can open a clause)
-INTERROGATIVES = {"como": "cómo", "cual": "cuál", "cuales": "cuáles", "que": "qué", "quien": "quién",
-                  "quienes": "quiénes", "cuanto": "cuánto", "cuanta": "cuánta", "cuantos": "cuántos",
-                  "cuantas": "cuántas"}
+INTERROGATIVES = {"spa": {"como": "cómo", "cual": "cuál", "cuales": "cuáles", "que": "qué", "quien": "quién",
+                          "quienes": "quiénes", "cuanto": "cuánto", "cuanta": "cuánta", "cuantos": "cuántos",
+                          "cuantas": "cuántas"}}
+RELATIVE_OPENINGS = {"spa": ("lo que", "qué"), "cat": ("el que", "què")}  # "Lo que es...?" -> "Qué es...?"
 SENTENCE = re.compile(r"[^.?!]*[.?!]+[\"'»”)]*\s*|[^.?!]+$")
 LEAD = re.compile(r"\s*[\"'«“(]*")
 FIRST_WORD = re.compile(r"^(\w+)")
 
 
-def spanish_marks(text: str) -> str:
-    """The text with the opening marks its questions and exclamations lack."""
-    return "".join(_open(sentence) for sentence in SENTENCE.findall(text))
+def polish_questions(text: str, language: str) -> str:
+    """The text with its questions spelled as the language spells them (unchanged for other languages)."""
+    if language not in MARKED and language not in RELATIVE_OPENINGS:
+        return text
+    return "".join(_question(sentence, language) for sentence in SENTENCE.findall(text))
 
 
-def _open(sentence: str) -> str:
+def _question(sentence: str, language: str) -> str:
     body = sentence.rstrip()
     end = body.rstrip("\"'»”)")[-1:]
-    if end not in OPENING or OPENING[end] in body:
+    if end not in OPENING:
         return sentence
-    lead = LEAD.match(sentence).end()  # the mark goes inside an opening quote
+    lead = LEAD.match(sentence).end()  # a mark goes inside an opening quote
     head, rest = sentence[:lead], sentence[lead:]
     if end == "?":
-        rest = FIRST_WORD.sub(lambda m: _accented(m.group(1)), rest, count=1)
-    return head + OPENING[end] + rest
+        rest = _interrogative(rest, language)
+    if language in MARKED and OPENING[end] not in body:
+        rest = OPENING[end] + rest
+    return head + rest
 
 
-def _accented(word: str) -> str:
-    accented = INTERROGATIVES.get(word.lower())
-    if accented is None:
-        return word
-    return accented.capitalize() if word[:1].isupper() else accented
+def _interrogative(question: str, language: str) -> str:
+    relative = RELATIVE_OPENINGS.get(language)
+    if relative and question.lower().startswith(relative[0] + " "):
+        question = _cased(relative[1], question) + question[len(relative[0]):]
+    accents = INTERROGATIVES.get(language, {})
+    return FIRST_WORD.sub(lambda m: _cased(accents.get(m.group(1).lower(), m.group(1)), m.group(1)), question, count=1)
+
+
+def _cased(word: str, like: str) -> str:
+    return word[:1].upper() + word[1:] if like[:1].isupper() else word

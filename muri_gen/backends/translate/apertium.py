@@ -19,7 +19,7 @@ from pydantic import Field
 from muri_gen import languages
 from muri_gen.backends.base import BackendConfig, Translator
 from muri_gen.translation.documents import TranslatorUnavailable
-from muri_gen.translation.orthography import spanish_marks
+from muri_gen.translation.orthography import polish_questions
 
 
 class ApertiumConfig(BackendConfig):
@@ -81,8 +81,9 @@ class ApertiumTranslator(Translator):
             elif len(lines) != len(texts):
                 problem = f"apertium {mode} returned {len(lines)} lines for {len(texts)} segments"
             else:
-                out = [_sentence_case(source, line.strip()) for source, line in zip(texts, lines)]
-                return [spanish_marks(t) for t in out] if languages.get(tgt).code == "spa" else out
+                target = languages.get(tgt).code
+                return [polish_questions(_sentence_case(source, " ".join(line.split())), target)  # "Qué  la ley"
+                        for source, line in zip(texts, lines)]
         if "did not answer" in problem:
             raise TranslatorUnavailable(f"{problem} ({self.config.retries + 1} attempts)")
         raise RuntimeError(f"{problem} ({self.config.retries + 1} attempts)")
