@@ -105,6 +105,13 @@ def test_the_kept_pairs_are_a_hub_dataset_with_their_quality_columns(curated):
     for row in kept:
         assert row["quality_score"] == pytest.approx(scores[row["id"]]["score"], abs=1e-4)
         assert row["quality_signals"]["language_purity"] == pytest.approx(scores[row["id"]]["signals"]["language_purity"])
+    # the card says which calibration chose them and how well it agreed with people's ratings
+    card = (out / "dataset" / "README.md").read_text(encoding="utf-8")
+    fitted = load_calibration("udhr-demo-v1").fitted
+    kept_rated = fitted["cross_validated"]["best_per_document"]
+    assert (f"calibration `udhr-demo-v1`,\nfitted to {fitted['rated_pairs']} pairs rated" in card
+            and f"{fitted['cross_validated']['spearman']} (cross-validated)" in card
+            and f"their mean ratings are {kept_rated['kept_mean_alignment']} on alignment" in card), card
 
 
 def test_the_stage_keeps_the_best_candidate_and_the_others_scores(tmp_path):

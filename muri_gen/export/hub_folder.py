@@ -267,10 +267,12 @@ def calibration_summary(name: str) -> dict:
         return {"name": name, "note": f"not readable when the card was made: {exc}"}
     fitted = calibration.fitted or {}
     cross = fitted.get("cross_validated") or {}
+    kept = cross.get("best_per_document") or cross  # what the stage keeps: each document's best candidate
     return {"name": calibration.name, "min_score": calibration.min_score, "weights": calibration.weights,
             "floors": calibration.floors, "rated_pairs": fitted.get("rated_pairs"), "date": fitted.get("date"),
             "spearman": fitted.get("spearman"), "spearman_cross_validated": cross.get("spearman"),
-            "precision_cross_validated": cross.get("precision_publishable")}
+            "good": fitted.get("good"), "precision_cross_validated": kept.get("precision_good"),
+            "kept_alignment": kept.get("kept_mean_alignment"), "kept_instruction": kept.get("kept_mean_instruction")}
 
 
 def parquet_sizes(files: list[Path]) -> dict:
