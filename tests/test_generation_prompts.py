@@ -40,7 +40,8 @@ def test_the_request_carries_system_prompt_worked_example_and_the_document(udhr_
     s = stage(n=3, temperature=0.9)
     request = s.request(doc, doc["text"])
     roles = [role for role, _ in request.messages]
-    assert roles == ["system", "user", "assistant", "user"]
+    examples = s.template["styles"][s.style_of(doc)]["examples"]  # few-shot turns, then the document
+    assert examples and roles == ["system", *["user", "assistant"] * len(examples), "user"]
     assert "request only" in request.messages[0][1] and "Photosynthesis" in request.messages[1][1]
     assert request.messages[-1][1].startswith(f"Text:\n{doc['text']}")
     assert request.sampling.n == 3 and request.sampling.temperature == 0.9
@@ -127,3 +128,20 @@ def test_a_bad_stage_option_is_refused_with_its_line(tmp_path):
     with pytest.raises(RecipeError) as info:
         load_recipe(path)
     assert info.value.problems == ["line 6: stages.0.n: Input should be greater than or equal to 1"]
+
+
+def test_more_candidates_than_the_llama_cpp_server_has_slots_are_refused_before_it_starts(tmp_path):
+    path = tmp_path / "r.yaml"
+    path.write_text(textwrap.dedent("""\
+        name: t
+        input: {path: in.jsonl, fields: {text_en: english}}
+        output: {dir: out}
+        backends: {llm: {kind: llm, type: xllamacpp, parallel: 2}}
+        stages:
+          - {stage: reverse_instruction, llm: llm, n: 4}
+        """))
+    with pytest.raises(RecipeError) as info:
+        load_recipe(path)
+    assert info.value.problems == ["line 6: stages.0: reverse_instruction: n=4 candidates, but the xllamacpp backend "
+                                   "'llm' serves at most 2 a request (set its parallel to 4 or more)"]
+    assert load_recipe(path, ["backends.llm.parallel=4"]).stages[0].config.n == 4

@@ -110,6 +110,11 @@ class ChatResult:
 class LLM(Backend):
     kind = "llm"
 
+    @classmethod
+    def max_candidates(cls, config: BackendConfig) -> int | None:
+        """The most completions (``n``) one request may ask for with this configuration; None: no limit."""
+        return None
+
     def chat(self, requests: list[ChatRequest]) -> list[ChatResult]:
         """One result per request, in order; a failed request is a ChatResult with ``error``."""
         raise NotImplementedError

@@ -84,9 +84,18 @@ class ReverseInstruction(Stage):
             template = load_template(config.prompt)
         except (OSError, ValueError, yaml.YAMLError) as exc:
             return [f"reverse_instruction prompt {config.prompt!r}: {exc}"]
+        problems = []
         unknown = set(config.styles or []) | set(config.examples or {})
         unknown -= set(template["styles"])
-        return [f"reverse_instruction: unknown style(s) {sorted(unknown)}; the template has {sorted(template['styles'])}"] if unknown else []
+        if unknown:
+            problems.append(f"reverse_instruction: unknown style(s) {sorted(unknown)}; the template has "
+                            f"{sorted(template['styles'])}")
+        component = recipe.backends.get(config.llm) if recipe is not None else None
+        limit = component.cls.max_candidates(component.config) if component is not None and component.kind == "llm" else None
+        if limit is not None and config.n > limit:
+            problems.append(f"reverse_instruction: n={config.n} candidates, but the {component.type} backend "
+                            f"{config.llm!r} serves at most {limit} a request (set its parallel to {config.n} or more)")
+        return problems
 
     @cached_property
     def template(self) -> dict:

@@ -36,6 +36,10 @@ class XLlamaCppLLM(OpenAICompatibleLLM):
         super().__init__(config, context)
         self._server = None
 
+    @classmethod
+    def max_candidates(cls, config: XLlamaCppConfig) -> int:
+        return config.parallel  # llama.cpp decodes a request's n completions in n slots: HTTP 400 beyond
+
     @property
     def model_path(self) -> Path:
         from muri_gen import assets
