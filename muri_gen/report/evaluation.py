@@ -39,8 +39,8 @@ def candidate_id(record_id: str, index: int) -> str:
 
 def rateable_pairs(run: RunDir, candidates: bool = False) -> Iterator[dict]:
     """The run's kept pairs as {id, document, language, instruction, output, their English sides, signals};
-    with ``candidates``, every
-    candidate instruction the post-filter passed (scored by the curate stage) as a pair of its own."""
+    with ``candidates``, every candidate instruction the post-filter passed (scored by the curate stage)
+    as a pair of its own."""
     for row in run.kept_records():
         if not isinstance(row.get("instruction"), str) or not row["instruction"].strip():
             continue
