@@ -3,6 +3,11 @@
 Records carry ``language`` (ISO 639-3, e.g. "spa", as MURI-IT does) and ``script`` ("Latn").
 Every backend converts from and to its own codes through this module, so a language is named
 the same way in recipes, records, file paths and dataset configs.
+
+No table of languages is kept by hand: codes, names, macrolanguages and their members come from
+ISO 639-3 (SIL's tables, shipped by iso639-lang), default scripts from CLDR's likely subtags
+(through ICU), NLLB codes from NLLB-200's own list. The few overrides below say where the
+standards disagree and why.
 """
 from __future__ import annotations
 
@@ -10,30 +15,22 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-import pycountry
-
-# Default script of languages not written in Latin script (ISO 639-3 -> ISO 15924).
-DEFAULT_SCRIPTS: dict[str, str] = {
-    **dict.fromkeys(
-        "rus ukr bel bul mkd srp kaz kir tgk mon bak tat che chv oss sah udm kom mhr myv".split(), "Cyrl"
-    ),
-    **dict.fromkeys("ara arb fas pes prs urd pus uig snd ckb kur azb".split(), "Arab"),
-    **dict.fromkeys("heb yid".split(), "Hebr"),
-    **dict.fromkeys("hin mar nep npi san mai bho awa new gom".split(), "Deva"),
-    **dict.fromkeys("ben asm mni".split(), "Beng"),
-    "pan": "Guru", "guj": "Gujr", "ori": "Orya", "ory": "Orya", "tam": "Taml", "tel": "Telu",
-    "kan": "Knda", "mal": "Mlym", "sin": "Sinh", "tha": "Thai", "lao": "Laoo", "khm": "Khmr",
-    "mya": "Mymr", "kat": "Geor", "hye": "Armn", "ell": "Grek", "grc": "Grek",
-    **dict.fromkeys("amh tir ti".split(), "Ethi"),
-    "zho": "Hans", "cmn": "Hans", "yue": "Hant", "wuu": "Hans", "jpn": "Jpan", "kor": "Hang",
-    "bod": "Tibt", "dzo": "Tibt", "div": "Thaa", "iku": "Cans", "chr": "Cher",
+# Default scripts where CLDR's likely script is not the one FLORES-200 (NLLB) writes the language in.
+SCRIPT_OVERRIDES: dict[str, str] = {
+    "azb": "Arab",  # South Azerbaijani (Iran): CLDR gives Azerbaijani's Latn
+    "crh": "Latn",  # Crimean Tatar: CLDR Cyrl; FLORES-200 and the UDHR write the Latin standard
+    "kor": "Hang",  # CLDR Kore (Hangul with Han); FLORES-200 and today's Korean text: Hangul
+    "tzm": "Tfng",  # Central Atlas Tamazight: CLDR Latn; FLORES-200 and Morocco's standard: Tifinagh
 }
 
-# Codes whose ISO 639-1 form is not in pycountry or that backends use loosely.
+# Labels backends use that ISO 639 does not resolve to the language they mean.
 ALIASES: dict[str, str] = {
-    "sh": "hbs", "iw": "heb", "in": "ind", "ji": "yid", "jw": "jav", "mo": "ron",
-    "zh": "zho", "nb": "nob", "no": "nor", "als": "sqi", "arz": "arz",
+    "sh": "hbs",  # ISO 639-1 withdrew "sh" without a replacement; lid.176 and MADLAD still use it
+    "mo": "ron",  # withdrawn for Romanian; ISO names only the 3-letter successor
+    "als": "sqi",  # Wikipedia's (and lid.176's) "als" is Alemannic, but in practice labels Albanian text
 }
+# ISO 639-1 codes backends use where ISO 639-1 has none.
+_ALPHA2: dict[str, str] = {"hbs": "sh"}
 
 _TAG = re.compile(r"^(?P<lang>[a-z]{2,3})(?:[_-](?P<script>[A-Z][a-z]{3}))?(?:[_-][A-Za-z0-9]{2,8})*$")
 SAFE_CODE = re.compile(r"^[a-z]{2,3}(_[A-Z][a-z]{3})?\Z")  # \Z: "$" would allow a final newline
@@ -57,15 +54,38 @@ class Language:
     def written_name(self) -> str:
         """For prompts: "Spanish"; "Chinese in Han (Traditional variant) script" when the script is
         not the language's usual one."""
-        if self.script == DEFAULT_SCRIPTS.get(self.code, "Latn"):
+        if self.script == default_script(self.code):
             return self.name
+        import pycountry  # ISO 15924's English names
+
         entry = pycountry.scripts.get(alpha_4=self.script)
         return f"{self.name} in {entry.name if entry else self.script} script"
 
     @property
     def alpha2(self) -> str | None:
-        entry = pycountry.languages.get(alpha_3=self.code)
-        return getattr(entry, "alpha_2", None)
+        return _ALPHA2.get(self.code) or _iso(self.code).pt1 or None
+
+
+@lru_cache(maxsize=8192)
+def _iso(code: str):
+    """The ISO 639 entry of a 2- or 3-letter code (639-1, 639-2/B, 639-3); retired codes lead to their
+    successor ("ajp" -> South Levantine's "apc", "iw" -> "he"); None for codes ISO does not have."""
+    from iso639 import Lang
+    from iso639.exceptions import DeprecatedLanguageValue, InvalidLanguageValue
+
+    try:
+        entry = Lang(code)
+    except DeprecatedLanguageValue as retired:
+        return _iso(retired.change_to) if retired.change_to else None
+    except InvalidLanguageValue:
+        return None
+    return entry if entry.pt3 else None  # ISO 639-5 families ("ber", "sla") are not languages
+
+
+def retired_code(code: str) -> str | None:
+    """The ISO 639-3 code that replaced a retired one ("ajp" -> "apc"), None for a current code."""
+    entry = _iso(code)
+    return entry.pt3 if entry is not None and code not in (entry.pt1, entry.pt2b, entry.pt3) else None
 
 
 @lru_cache(maxsize=4096)
@@ -75,17 +95,11 @@ def get(label: str) -> Language:
     match = _TAG.match(raw) or _TAG.match(raw.lower())
     if not match:
         raise UnknownLanguage(f"not a language code: {label!r}")
-    code = ALIASES.get(match["lang"].lower(), match["lang"].lower())
-    entry = pycountry.languages.get(alpha_2=code) if len(code) == 2 else pycountry.languages.get(alpha_3=code)
-    if entry is None and len(code) == 3:
-        # ISO 639-2/B codes (fre, ger, chi...) and macrolanguages pycountry files elsewhere
-        entry = pycountry.languages.get(bibliographic=code)
-    if entry is None and code not in ALIASES.values():
+    code = match["lang"].lower()
+    entry = _iso(ALIASES.get(code, code))
+    if entry is None:
         raise UnknownLanguage(f"unknown language code {label!r} (expected ISO 639-1/3, e.g. 'es' or 'spa')")
-    iso3 = entry.alpha_3 if entry is not None else code
-    name = entry.name if entry is not None else code
-    script = match["script"] or DEFAULT_SCRIPTS.get(iso3, "Latn")
-    return Language(code=iso3, script=script, name=name)
+    return Language(code=entry.pt3, script=match["script"] or default_script(entry.pt3), name=entry.name)
 
 
 def code3(label: str) -> str:
@@ -93,25 +107,47 @@ def code3(label: str) -> str:
     return get(label).code
 
 
-# ISO 639-3 macrolanguages and the individual languages inside them that LID backends report.
-# A recipe targeting "hbs" keeps documents that LID labels hr, sr, bs or cnr (and vice versa).
-MACROLANGUAGES: dict[str, frozenset[str]] = {
-    macro: frozenset(members.split())
-    for macro, members in {
-        "hbs": "hrv srp bos cnr", "msa": "zsm zlm ind min jax meo", "zho": "cmn yue wuu nan hak gan hsn cjy",
-        "ara": "arb arz ary apc ajp acm afb aeb arq ayl", "fas": "pes prs", "nor": "nob nno",
-        "sqi": "als aln aae", "est": "ekk vro", "lav": "lvs ltg", "swa": "swh swc", "uzb": "uzn uzs",
-        "aze": "azj azb", "kur": "kmr ckb sdh", "mon": "khk mvf", "orm": "gaz hae orc", "pus": "pbt pbu pst",
-        "mlg": "plt", "que": "quy quz qug", "yid": "ydd yih", "grn": "gug gui", "ori": "ory spv",
-        "nep": "npi dty", "zza": "diq kiu", "lah": "pnb skr", "kon": "kng ldi", "aka": "twi fat",
-    }.items()
-}
-_MACRO_OF: dict[str, str] = {member: macro for macro, members in MACROLANGUAGES.items() for member in members}
+def _likely_script(code: str) -> str:
+    """CLDR's likely script of a language ("" when CLDR does not know the language)."""
+    import icu  # PyICU: CLDR's likely subtags and language aliases ("arb" -> "ar")
+
+    locale = icu.Locale.createCanonical(code)
+    if not locale.getLanguage() or locale.getLanguage() == "und":
+        return ""
+    locale.addLikelySubtags()
+    return locale.getScript()
+
+
+@lru_cache(maxsize=8192)
+def default_script(code: str) -> str:
+    """The ISO 15924 script an ISO 639-3 language is usually written in: CLDR's likely script, else
+    its macrolanguage's; Latin for languages CLDR does not know (most of them are written in it)."""
+    if code in SCRIPT_OVERRIDES:
+        return SCRIPT_OVERRIDES[code]
+    return _likely_script(code) or _likely_script(macrolanguage(code)) or "Latn"
+
+
+@lru_cache(maxsize=1)
+def macrolanguages() -> dict[str, frozenset[str]]:
+    """ISO 639-3's macrolanguages and their individual languages ("hbs" -> hrv, srp, bos, cnr)."""
+    from iso639.datafile import load_file
+
+    return {macro: frozenset(members) for macro, members in load_file("mapping_macro")["macro"].items()}
+
+
+@lru_cache(maxsize=1)
+def _macro_of() -> dict[str, str]:
+    return {member: macro for macro, members in macrolanguages().items() for member in members}
 
 
 def macrolanguage(code: str) -> str:
     """The macrolanguage an ISO 639-3 code belongs to, or the code itself ("hrv" -> "hbs")."""
-    return _MACRO_OF.get(code, code)
+    return _macro_of().get(code, code)
+
+
+def members(code: str) -> frozenset[str]:
+    """The individual languages of a macrolanguage; empty for any other code."""
+    return macrolanguages().get(code, frozenset())
 
 
 def covers(target: str, code: str) -> bool:
@@ -121,14 +157,16 @@ def covers(target: str, code: str) -> bool:
 
 # ---- Backend codes: every translator and LID names languages its own way; convert here only. ----
 
-# NLLB-200 names individual languages where ISO 639-3 has a macrolanguage.
-_NLLB_INDIVIDUAL: dict[str, str] = {
-    "ara": "arb", "fas": "pes", "msa": "zsm", "nep": "npi", "ori": "ory", "mon": "khk", "lav": "lvs",
-    "swa": "swh", "uzb": "uzn", "aze": "azj", "mlg": "plt", "orm": "gaz", "pus": "pbt", "sqi": "als",
-    "que": "quy", "yid": "ydd", "kur": "kmr", "nor": "nob", "hbs": "hrv", "cmn": "zho",
+# FLORES-200 labelled its Santali Beng, but the text is in Ol Chiki (FLORES+ renamed it sat_Olck).
+_NLLB_MISLABELLED: dict[str, str] = {"sat_Olck": "sat_Beng"}
+# Macrolanguages whose NLLB member CLDR does not name (no "macrolanguage" alias): ISO's own choice.
+_NLLB_MEMBER: dict[str, str] = {
+    "hbs": "hrv",  # NLLB writes Latin-script Serbo-Croatian as hrv_Latn or bos_Latn
+    "nor": "nob",  # Bokmål, what "Norwegian" means in 9 of 10 texts
 }
 
 
+@lru_cache(maxsize=1)
 def nllb_codes() -> frozenset[str]:
     """The FLORES-200 codes NLLB-200 knows, from transformers' own table (no model download)."""
     from transformers.models.nllb.tokenization_nllb import FAIRSEQ_LANGUAGE_CODES
@@ -136,10 +174,33 @@ def nllb_codes() -> frozenset[str]:
     return frozenset(FAIRSEQ_LANGUAGE_CODES)
 
 
+def _cldr_name(code: str) -> str:
+    import icu
+
+    return icu.Locale.createCanonical(code).getName()
+
+
+def cldr_member(macro: str, candidates) -> str | None:
+    """The member CLDR stands for its macrolanguage ("arb" for "ara", "pes" for "fas"), if among candidates."""
+    chosen = [c for c in candidates if _cldr_name(c) == _cldr_name(macro)] or (
+        [_NLLB_MEMBER[macro]] if _NLLB_MEMBER.get(macro) in candidates else [])
+    return chosen[0] if len(chosen) == 1 else None
+
+
+@lru_cache(maxsize=4096)
 def nllb_code(label: str) -> str:
-    """"spa" -> "spa_Latn", "ara" -> "arb_Arab", "zho_Hant" -> "zho_Hant"."""
+    """"spa" -> "spa_Latn", "ara" -> "arb_Arab", "zho_Hant" -> "zho_Hant", "cmn" -> "zho_Hans"; the
+    language's own tag when NLLB lacks it (the translator then says it cannot translate it)."""
     lang = get(label)
-    return f"{_NLLB_INDIVIDUAL.get(lang.code, lang.code)}_{lang.script}"
+    codes = nllb_codes()
+    if lang.tag in codes or lang.tag in _NLLB_MISLABELLED:
+        return _NLLB_MISLABELLED.get(lang.tag, lang.tag)
+    # a macrolanguage's member NLLB has in this script, or an individual language's macrolanguage
+    related = members(lang.code) | {macrolanguage(lang.code)}
+    found = {c.split("_")[0] for c in codes if c.endswith(f"_{lang.script}") and c.split("_")[0] in related}
+    if len(found) > 1:
+        found = {cldr_member(lang.code, found)} - {None}
+    return f"{found.pop()}_{lang.script}" if len(found) == 1 else lang.tag
 
 
 def madlad_code(label: str) -> str:
@@ -154,8 +215,6 @@ def fasttext_label(label: str, style: str = "lid176") -> str:
     lang = get(label)
     if style == "glotlid":
         return f"__label__{lang.tag}"
-    if lang.code == "hbs":
-        return "__label__sh"
     return f"__label__{lang.alpha2 or lang.code}"
 
 
@@ -205,12 +264,7 @@ def bergamot_direction(src: str, tgt: str) -> str:
     return f"{a.alpha2 or a.code}-{b.alpha2 or b.code}"
 
 
-# NLLB's individual languages back to the macrolanguage records carry ("arb" -> "ara"); hbs and
-# cmn map onto codes that are languages in their own right (hrv, zho), so they are not reversed.
-_MACRO_OF_NLLB = {v: k for k, v in _NLLB_INDIVIDUAL.items() if k not in ("hbs", "cmn")}
 _BACKEND_LABEL = re.compile(r"^<2(?P<code>[A-Za-z_]+)>$")
-# Codes ISO 639-3 retired after a backend adopted them (ajp merged into apc in 2023; NLLB has ajp).
-RETIRED_CODES: dict[str, str] = {"ajp": "apc"}
 
 
 def from_backend(label: str) -> Language:
@@ -219,11 +273,13 @@ def from_backend(label: str) -> Language:
     match = _BACKEND_LABEL.match(raw)
     if match:
         raw = match["code"]
+    raw = {nllb: tag for tag, nllb in _NLLB_MISLABELLED.items()}.get(raw, raw)
     base, _, variant = raw.partition("_")
-    if base in RETIRED_CODES:
-        raw, base = RETIRED_CODES[base] + raw[len(base):], RETIRED_CODES[base]
     if base == "hbs" and variant in {v[1] for v in _APERTIUM_VARIANTS.values()}:
         return get({v[1]: code for code, v in _APERTIUM_VARIANTS.items()}[variant])
     lang = get(raw)
-    macro = _MACRO_OF_NLLB.get(lang.code)
-    return Language(macro, lang.script, get(macro).name) if macro else lang
+    macro = macrolanguage(lang.code)
+    # the member that stands for its macrolanguage comes back as the macrolanguage ("arb_Arab" -> "ara")
+    if macro != lang.code and _cldr_name(lang.code) == _cldr_name(macro) and nllb_code(f"{macro}_{lang.script}") == lang.tag:
+        return Language(macro, lang.script, get(macro).name)
+    return lang

@@ -90,7 +90,7 @@ class ContentScreen(FilterStage):
         if code not in self._lists:
             found = None
             macro = languages.macrolanguage(code)
-            for candidate in (code, macro, *sorted(languages.MACROLANGUAGES.get(code, ()))):
+            for candidate in (code, macro, *sorted(languages.members(code))):
                 path = self.folder / f"{candidate}.txt"
                 if not path.exists():
                     continue

@@ -19,7 +19,7 @@ def supported(code: str, listed: list[str] | None) -> bool:
     """Whether an ISO 639-3 code, its macrolanguage or one of its members is listed (None = any)."""
     if listed is None:
         return True
-    family = (code, languages.macrolanguage(code), *languages.MACROLANGUAGES.get(code, ()))
+    family = (code, languages.macrolanguage(code), *languages.members(code))
     return any(c in listed for c in family)
 
 
