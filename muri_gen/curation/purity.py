@@ -28,7 +28,7 @@ import regex
 
 from muri_gen import languages
 from muri_gen.filtering.rules import filter_path
-from muri_gen.filtering.text import WordSegmenter, dominant_script
+from muri_gen.filtering.text import HAN, WordSegmenter, dominant_script, script_matches
 
 ENGLISH = "eng"
 ARTEFACT = regex.compile(
@@ -133,8 +133,8 @@ class PurityChecker:
         if lower in known_here:
             return False
         word_script, _ = dominant_script(word)
-        if word_script != script and word_script != "Zyyy":
-            return not (script in ("Jpan", "Hang") and word_script == "Hani")  # kanji in Japanese, hanja in Korean
+        if not script_matches(word_script, script) and word_script != "Zyyy":
+            return not (script in ("Jpan", "Hang") and word_script in HAN)  # kanji in Japanese, hanja in Korean
         if lower in self.markers:
             return True
         if own is None or (len(lower) < 4 and lower not in self.short_words):  # "ben", "sed": lexicon gaps

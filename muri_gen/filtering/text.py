@@ -1,34 +1,26 @@
 """Script detection and word segmentation that work for every script.
 
-Scripts come from Unicode character names (looked up once per code point), so any script Unicode knows
-is recognised without a table of ranges. Words come from ICU's word break iterator for scripts
-written without spaces (Han, Japanese, Thai, Lao, Khmer, Myanmar, Tibetan) and from a
-whitespace/punctuation split elsewhere, which is much faster and what ICU does there anyway.
+Scripts are Unicode's Script property as ICU reports it (ISO 15924 codes), looked up once per code
+point, so every script Unicode knows is recognised without a table of our own. Words come from ICU's
+word break iterator for scripts written without spaces (Han, Japanese, Thai, Lao, Khmer, Myanmar,
+Tibetan) and from a whitespace/punctuation split elsewhere, which is much faster and what ICU does
+there anyway.
 """
 from __future__ import annotations
 
 import string
-import unicodedata
 from collections import Counter
 from functools import lru_cache
 
 import numpy as np
 import regex
 
-# First word of a Unicode character name -> ISO 15924 code, for names that are not the same.
-_NAME_TO_SCRIPT = {
-    "LATIN": "Latn", "CYRILLIC": "Cyrl", "ARABIC": "Arab", "DEVANAGARI": "Deva", "CJK": "Hani",
-    "HIRAGANA": "Jpan", "KATAKANA": "Jpan", "HANGUL": "Hang", "GREEK": "Grek", "HEBREW": "Hebr",
-    "THAI": "Thai", "LAO": "Laoo", "KHMER": "Khmr", "MYANMAR": "Mymr", "TIBETAN": "Tibt",
-    "GEORGIAN": "Geor", "ARMENIAN": "Armn", "BENGALI": "Beng", "GURMUKHI": "Guru", "GUJARATI": "Gujr",
-    "ORIYA": "Orya", "TAMIL": "Taml", "TELUGU": "Telu", "KANNADA": "Knda", "MALAYALAM": "Mlym",
-    "SINHALA": "Sinh", "ETHIOPIC": "Ethi", "THAANA": "Thaa", "SYRIAC": "Syrc", "CHEROKEE": "Cher",
-    "CANADIAN": "Cans", "MONGOLIAN": "Mong", "TIFINAGH": "Tfng", "NKO": "Nkoo", "VAI": "Vaii",
-    "YI": "Yiii", "JAVANESE": "Java", "BALINESE": "Bali", "SUNDANESE": "Sund", "BOPOMOFO": "Bopo",
-    "COPTIC": "Copt", "RUNIC": "Runr", "OGHAM": "Ogam", "SAMARITAN": "Samr", "ADLAM": "Adlm",
-}
 # Scripts written without spaces between words: ICU segments them.
 UNSPACED_SCRIPTS = frozenset({"Hani", "Hans", "Hant", "Jpan", "Thai", "Laoo", "Khmr", "Mymr", "Tibt"})
+# Han characters: of either Chinese standard (Hani when the characters do not tell which).
+HAN = frozenset({"Hani", "Hans", "Hant"})
+# ICU's values for characters shared by scripts (digits, punctuation, combining marks) and unassigned ones.
+_NO_SCRIPT = frozenset({"Zyyy", "Zinh", "Zzzz"})
 _SAMPLE_CHARS = 1000  # the dominant script shows in the first thousand characters (what LID reads too)
 _SPLIT_WORDS = regex.compile(r"[\p{L}\p{M}\p{N}_'’\-]+", regex.V1)
 _ASCII_LETTERS = string.ascii_letters.encode("ascii")
@@ -37,16 +29,14 @@ _WORDLIKE = regex.compile(r"[\p{L}\p{M}\p{N}]")
 
 @lru_cache(maxsize=65536)
 def char_script(char: str) -> str | None:
-    """ISO 15924 script of a letter, None for digits, punctuation, symbols and spaces."""
+    """ISO 15924 script of a letter; None for digits, punctuation, symbols, spaces and the letters
+    Unicode counts as Common or Inherited (shared by several scripts)."""
     if not char.isalpha():
         return None
-    name = unicodedata.name(char, "")
-    if not name:
-        return None
-    first = name.split(" ", 1)[0]
-    if first == "KANGXI" or name.startswith("IDEOGRAPHIC"):
-        return "Hani"
-    return _NAME_TO_SCRIPT.get(first, first.title()[:4])
+    import icu  # PyICU: Unicode's Script property
+
+    script = icu.Script.getScript(ord(char)).getShortName()
+    return None if script in _NO_SCRIPT else script
 
 
 class _ScriptTable:
@@ -94,20 +84,39 @@ def script_counts(text: str) -> Counter:
 
 
 def dominant_script(text: str) -> tuple[str, float]:
-    """("Latn", share of letters) or ("Zyyy", 0.0) when the text has no letters at all.
+    """The script most of a text's letters are written in, and their share: ("Latn", 0.98), or ("Zyyy",
+    0.0) when the text has no letters. The one script detector: LID's script check, the quality rules,
+    the record's ``script`` and the translator's code all read it.
 
-    Japanese mixes kana and Han, Korean Hangul and Han: both count as their own script.
+    Japanese counts kana with the Han characters it mixes in as Jpan, Korean its hanja as Hang;
+    Chinese is Hans or Hant when its characters tell the standard, Hani when all are shared.
     """
     counts = script_counts(text)
     letters = sum(counts.values())
     if not letters:
         return "Zyyy", 0.0
-    if counts.get("Jpan") and counts.get("Hani"):
-        counts["Jpan"] += counts.pop("Hani")
-    if counts.get("Hang") and counts.get("Hani"):
-        counts["Hang"] += counts.pop("Hani")
+    for writing, parts in (("Jpan", ("Hira", "Kana")), ("Hang", ("Hang",))):
+        if any(counts.get(part) for part in parts):
+            counts[writing] = sum(counts.pop(part, 0) for part in (*parts, "Hani"))
+            break
     script, n = counts.most_common(1)[0]
+    if script == "Hani":
+        script = han_standard(text) or script
     return script, n / letters
+
+
+def han_standard(text: str) -> str | None:
+    """"Hant" or "Hans" when the text's characters say so; None when every character is shared."""
+    import hanzidentifier
+
+    verdict = hanzidentifier.identify(text[:2000])
+    return {hanzidentifier.TRADITIONAL: "Hant", hanzidentifier.SIMPLIFIED: "Hans"}.get(verdict)
+
+
+def script_matches(detected: str, expected: str) -> bool:
+    """Whether text detected in one script is written in ``expected``: Han characters both Chinese
+    standards share fit either."""
+    return detected == expected or (detected == "Hani" and expected in HAN)
 
 
 class WordSegmenter:
@@ -123,16 +132,27 @@ class WordSegmenter:
 
     def _icu_words(self, text: str) -> list[str]:
         if self._icu is None:
-            import icu  # PyICU: dictionary-based segmentation for Chinese, Japanese, Thai, Khmer...
+            self._icu = word_breaker()
+        return [piece for piece in icu_pieces(self._icu, text) if _WORDLIKE.search(piece)]
 
-            self._icu = icu.BreakIterator.createWordInstance(icu.Locale.getRoot())
-        self._icu.setText(text)
-        words, start = [], 0
-        # ICU boundaries are UTF-16 offsets: convert through the UTF-16 encoding of the text
-        encoded = text.encode("utf-16-le", "surrogatepass")
-        for end in self._icu:
-            piece = encoded[start * 2 : end * 2].decode("utf-16-le", "surrogatepass")
-            if _WORDLIKE.search(piece):
-                words.append(piece)
-            start = end
-        return words
+
+def word_breaker():
+    """ICU's word break iterator: dictionary-based segmentation for Chinese, Japanese, Thai, Khmer..."""
+    import icu
+
+    return icu.BreakIterator.createWordInstance(icu.Locale.getRoot())
+
+
+def icu_pieces(breaker, text: str) -> list[str]:
+    """The text cut at every boundary an ICU break iterator finds (words, spaces, punctuation), in order.
+
+    ICU counts boundaries in UTF-16 code units, so they are not Python string indices once a character
+    beyond the Basic Multilingual Plane (an emoji, a rare Han character) comes before them.
+    """
+    breaker.setText(text)
+    encoded = text.encode("utf-16-le", "surrogatepass")
+    pieces, start = [], 0
+    for end in breaker:
+        pieces.append(encoded[start * 2 : end * 2].decode("utf-16-le", "surrogatepass"))
+        start = end
+    return [piece for piece in pieces if piece]

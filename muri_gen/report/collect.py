@@ -25,11 +25,10 @@ import yaml
 from tqdm.auto import tqdm
 
 from muri_gen import languages
+from muri_gen.filtering.text import UNSPACED_SCRIPTS
 from muri_gen.record import stable_hash
 from muri_gen.runner.layout import RunDir
 
-# Scripts written without spaces between words: distinct-n counts characters there, not words.
-UNSPACED_SCRIPTS = {"Hans", "Hant", "Hani", "Jpan", "Thai", "Laoo", "Khmr", "Mymr", "Tibt"}
 _WORD = regex.compile(r"\w+")
 DISTINCT_SAMPLE = 1000  # instructions per language: distinct-n shrinks with corpus size, so fix it
 LID_BATCH = 256
@@ -54,7 +53,7 @@ def same_language(detected: str, expected: str) -> bool:
 
 def tokens(text: str, script: str | None) -> list[str]:
     words = _WORD.findall(text.lower())
-    if script in UNSPACED_SCRIPTS:
+    if script in UNSPACED_SCRIPTS:  # written without spaces: distinct-n counts characters, not words
         return [char for word in words for char in word]
     return words
 

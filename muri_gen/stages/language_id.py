@@ -15,7 +15,7 @@ from pydantic import Field, field_validator
 
 from muri_gen import languages
 from muri_gen.backends.base import LanguagePrediction
-from muri_gen.filtering.text import dominant_script
+from muri_gen.filtering.text import dominant_script, script_matches
 from muri_gen.record import Outcome, Rejected
 from muri_gen.stages.base import Stage, StageConfig
 
@@ -26,8 +26,6 @@ OTHER_SCRIPTS: dict[str, set[str]] = {
     "pan": {"Arab"}, "snd": {"Deva"}, "mon": {"Mong"}, "tat": {"Latn"}, "msa": {"Arab"}, "zsm": {"Arab"},
     "zho": {"Hant"}, "cmn": {"Hant"}, "yue": {"Hans"}, "hin": {"Latn"}, "urd": {"Latn"}, "ron": {"Cyrl"},
 }
-# Han documents are "Hani" to the script check; the registry says Hans/Hant.
-_SCRIPT_FAMILY = {"Hans": "Hani", "Hant": "Hani"}
 
 
 class LanguageIDConfig(StageConfig):
@@ -49,21 +47,18 @@ class LanguageIDConfig(StageConfig):
         return {languages.get(code).code: score for code, score in value.items()}
 
 
-def han_standard(text: str) -> str | None:
-    """"Hant" or "Hans" when the text's characters say so; None when every character is shared."""
-    import hanzidentifier
-
-    verdict = hanzidentifier.identify(text[:2000])
-    return {hanzidentifier.TRADITIONAL: "Hant", hanzidentifier.SIMPLIFIED: "Hans"}.get(verdict)
-
-
 @lru_cache(maxsize=1024)
 def scripts_of(targets: tuple[str, ...]) -> frozenset[str]:
     """Every script the targeted languages are written in."""
     scripts = set()
     for code in targets:
         scripts |= {languages.get(code).script} | OTHER_SCRIPTS.get(code, set())
-    return frozenset(_SCRIPT_FAMILY.get(s, s) for s in scripts)
+    return frozenset(scripts)
+
+
+def written_in(script: str, scripts: frozenset[str]) -> bool:
+    """Whether a document in ``script`` is in one of ``scripts``."""
+    return any(script_matches(script, s) for s in scripts)
 
 
 def registry_script_of(code: str) -> str:
@@ -83,7 +78,7 @@ def script_fits(prediction: LanguagePrediction, script: str) -> bool:
         scripts = scripts_of((prediction.language,))
     except languages.UnknownLanguage:
         return True
-    return script in scripts or _SCRIPT_FAMILY.get(prediction.script, prediction.script) == script
+    return written_in(script, scripts | {prediction.script})
 
 
 def choose_language(predictions: list[LanguagePrediction], script: str, targets: list[str] | None,
@@ -146,7 +141,7 @@ class LanguageID(Stage):
             elif targets == []:
                 outcomes[i] = Rejected("language_not_targeted", {"declared": record["declared_language"],
                                                                  "targets": self.targets})
-            elif self.config.check_script and targets and script not in scripts_of(tuple(targets)):
+            elif self.config.check_script and targets and not written_in(script, scripts_of(tuple(targets))):
                 outcomes[i] = Rejected("language_not_targeted", {"script": script, "targets": targets})
             else:
                 pending.append(i)
@@ -174,9 +169,9 @@ class LanguageID(Stage):
         if isinstance(chosen, Rejected):
             return chosen
         language, score, top = chosen
-        registry_script = registry_script_of(language)
-        if script == "Hani":  # Chinese: which of the two standards decides NLLB's code and the back-translation
-            script = han_standard(record["text"]) or (registry_script if registry_script in _SCRIPT_FAMILY else script)
+        if script == "Hani":  # Chinese of no telling standard: the language's own decides NLLB's code
+            registry_script = registry_script_of(language)
+            script = registry_script if script_matches(script, registry_script) else script
         record.update(
             language=language,
             script=script,

@@ -16,11 +16,10 @@ import regex
 from sentencex import segment as sentencex_segment
 
 from muri_gen import languages
+from muri_gen.filtering.text import UNSPACED_SCRIPTS, icu_pieces, word_breaker
 
 TokenCounter = Callable[[str], int]
 
-# Scripts written without spaces between words: sentences are joined with no space in them.
-NO_SPACE_SCRIPTS = frozenset({"Hans", "Hant", "Hani", "Jpan", "Thai", "Laoo", "Khmr", "Mymr", "Tibt"})
 _LINE_BREAKS = re.compile(r"(\n\s*)")
 # A clause ends after these marks (Latin, CJK, Arabic, Devanagari, Ethiopic and other scripts).
 _CLAUSE_END = regex.compile(r"(?<=[,;:\u060C\u061B\u3001\uFF0C\uFF1B\uFF1A\u2014\u2013\u0964\u1363\u1364\u104A])\s*")
@@ -41,7 +40,7 @@ class Layout:
 
     def rebuild(self, translations: list[str], target_script: str) -> str:
         """The document with each segment replaced, line breaks and blank lines exactly as before."""
-        joiner = "" if target_script in NO_SPACE_SCRIPTS else " "
+        joiner = "" if target_script in UNSPACED_SCRIPTS else " "  # no space between sentences
         it = iter(translations)
         out: list[str] = []
         for index, line in enumerate(self.lines):
@@ -139,9 +138,4 @@ def _split_keep(pattern: regex.Pattern, sentence: str) -> list[str]:
 
 
 def _icu_words(sentence: str) -> list[str]:
-    import icu
-
-    breaker = icu.BreakIterator.createWordInstance(icu.Locale.getRoot())
-    breaker.setText(sentence)
-    bounds = [0, *breaker]
-    return [sentence[a:b] for a, b in zip(bounds, bounds[1:]) if b > a]
+    return icu_pieces(word_breaker(), sentence)
