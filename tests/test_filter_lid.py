@@ -184,3 +184,16 @@ def test_backend_labels_map_to_the_one_registry():
     assert mapped("zh-tw") == ("zho", "Hant")  # langdetect
     assert mapped("__label__zzq_Latn") == ("zzq", "Latn")  # unknown to the registry: kept as labelled
     assert mapped("__label__qqq") == ("qqq", "Zyyy")
+
+
+def test_a_recipe_targeting_non_latin_languages_keeps_their_documents(tmp_path):
+    """Western Panjabi (Arabic script) and Eastern Yiddish (Hebrew): the registry once gave both Latin,
+    and the script check dropped every document before LID could name them."""
+    stage = make_stage(tmp_path, "{stage: language_id, backend: lid}", languages=["pnb", "ydd"])
+    records = [doc for code in ("pnb", "ydd") for doc in documents(declarations([code])[0])]
+    named = stage.lid.identify([r["text"] for r in records])
+    outcomes = stage.process(records)
+    kept = [(o["language"], o["script"]) for o, p in zip(outcomes, named) if not isinstance(o, Rejected)]
+    named_targets = [p for p in named if p.language in ("pnb", "yid")]
+    assert len(named_targets) > 50 and len(kept) == len(named_targets)
+    assert set(kept) == {("pnb", "Arab"), ("ydd", "Hebr")}
