@@ -148,6 +148,8 @@ def assets_prepare() -> None:
 # Commands contributed by the other areas of the package (one line each):
 from muri_gen.translation.cli import translate as translate_command  # noqa: E402
 app.command("translate")(translate_command)
+from muri_gen.language_cli import languages_command  # noqa: E402
+app.command("languages")(languages_command)
 from muri_gen.report.cli import eval_app, inspect  # noqa: E402
 app.command()(inspect)
 app.add_typer(eval_app, name="eval")

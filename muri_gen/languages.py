@@ -283,3 +283,18 @@ def from_backend(label: str) -> Language:
     if macro != lang.code and _cldr_name(lang.code) == _cldr_name(macro) and nllb_code(f"{macro}_{lang.script}") == lang.tag:
         return Language(macro, lang.script, get(macro).name)
     return lang
+
+
+def describe(code: str) -> dict:
+    """What the registry knows of a language, as ``muri-gen languages --json`` prints it."""
+    lang = get(code)
+    nllb = nllb_code(lang.tag)
+    macro = macrolanguage(lang.code)
+    return {"code": lang.code, "name": lang.name, "script": lang.script,
+            "macrolanguage": macro if macro != lang.code else None, "members": sorted(members(lang.code)),
+            "nllb": nllb if nllb in nllb_codes() else None}
+
+
+def nllb_languages() -> list[str]:
+    """The languages NLLB-200 translates (the ~200 MURI covers), as records name them."""
+    return sorted({from_backend(code).code for code in nllb_codes()})

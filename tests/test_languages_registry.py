@@ -88,3 +88,30 @@ def test_icu_word_boundaries_stay_aligned_after_characters_beyond_the_bmp():
     thai = "สวัสดีครับไปไหนมาภาษาไทย"
     assert split_long("😀😀" + thai, max_tokens=4, count=len) == ["😀😀", *split_long(thai, max_tokens=4, count=len)]
     assert WordSegmenter().words("𠀀" + thai, "Thai")[1:] == WordSegmenter().words(thai, "Thai")
+
+
+def test_languages_command_lists_the_registry_and_a_recipes_backends():
+    import json
+    from typer.testing import CliRunner
+
+    from muri_gen.cli import app
+
+    runner = CliRunner()
+    result = runner.invoke(app, ["languages", "arz", "zho_Hant", "hbs", "--json"])
+    assert result.exit_code == 0, result.output
+    arz, zho, hbs = [json.loads(line) for line in result.stdout.splitlines()]
+    assert arz == {"code": "arz", "name": "Egyptian Arabic", "script": "Arab", "macrolanguage": "ara",
+                   "members": [], "nllb": "arz_Arab"}
+    assert (zho["script"], zho["nllb"]) == ("Hant", "zho_Hant") and {"cmn", "yue"} <= set(zho["members"])
+    assert hbs["members"] == ["bos", "cnr", "hrv", "srp"] and hbs["nllb"] == "hrv_Latn"
+    # by default every language NLLB-200 translates, in its default script (second scripts and retired ajp aside)
+    every = runner.invoke(app, ["languages", "--json"]).stdout.splitlines()
+    second = {"ajp_Arab", "knc_Arab", "kas_Deva", "taq_Tfng", "zho_Hant", "ace_Arab", "bjn_Arab"}
+    assert {json.loads(line)["nllb"] for line in every} == L.nllb_codes() - second
+    # the demo recipe: lid.176 knows Esperanto; Bergamot translates Portuguese but not Esperanto
+    result = runner.invoke(app, ["languages", "epo", "por", "tha", "--recipe", "pipelines/demo.yaml", "--json"])
+    epo, por, tha = [json.loads(line) for line in result.stdout.splitlines()]
+    assert epo["lid"] == por["lid"] == tha["lid"] == ["lid"]
+    assert "bergamot" in por["translator"] and "bergamot" not in epo["translator"] and "apertium" in epo["translator"]
+    assert tha["translator"] == []
+    assert runner.invoke(app, ["languages", "xx"]).exit_code == 2

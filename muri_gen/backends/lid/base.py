@@ -95,6 +95,14 @@ class RankedLanguageIdentifier(LanguageIdentifier):
         """The model's own top-k predictions per text, best first, probabilities in [0, 1]; [] when undecidable."""
         raise NotImplementedError
 
+    def labels(self) -> list[str]:
+        """Every label the model can answer with (loads the model: these are small and local)."""
+        raise NotImplementedError
+
+    def languages(self) -> frozenset[str]:
+        """The ISO 639-3 codes of the languages the model knows."""
+        return frozenset(prediction_language(label)[0] for label in self.labels()) - {"und"}
+
     def identify_ranked(self, texts: list[str]) -> list[list[LanguagePrediction]]:
         """Top-k predictions per text, best first; siblings settled by the judge, if one is named."""
         ranked = self.rank(texts)

@@ -11,6 +11,11 @@ _UNPRINTABLE = regex.compile(r"\p{C}+")  # controls, format characters, surrogat
 class CLD2LID(RankedLanguageIdentifier):
     name = "pycld2"
 
+    def labels(self):
+        import pycld2
+
+        return [code for _, code in pycld2.LANGUAGES if code != "un"]
+
     def rank(self, texts):
         import pycld2
 

@@ -56,6 +56,10 @@ class FastTextLID(RankedLanguageIdentifier):
         return [[to_prediction(label, min(score, 1.0)) for score, label in self._predict(line)] if line else []
                 for line in lines]
 
+    def labels(self):
+        self.setup()
+        return [label for _, label in self.model.f.predict("\n", -1, -1.0, "strict")]  # k=-1, no threshold: all
+
     def _predict(self, line: str) -> list[tuple[float, str]]:
         # the C++ predict directly: fasttext-predict's list form returns labels without scores
         try:

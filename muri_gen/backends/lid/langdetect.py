@@ -19,6 +19,10 @@ class LangDetectLID(RankedLanguageIdentifier):
             self.factory.load_profile(PROFILES_DIRECTORY)
             self.factory.set_seed(0)  # langdetect samples n-grams at random: fix it for retries
 
+    def labels(self):
+        self.setup()
+        return self.factory.get_lang_list()
+
     def rank(self, texts):
         from langdetect.lang_detect_exception import LangDetectException
 

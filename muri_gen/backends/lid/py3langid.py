@@ -18,6 +18,10 @@ class Py3LangidLID(RankedLanguageIdentifier):
             self.identifier = langid.LanguageIdentifier.from_modelpath(langid.MODEL_DIR / langid.MODEL_FILE,
                                                                        norm_probs=True)
 
+    def labels(self):
+        self.setup()
+        return list(self.identifier.nb_classes)
+
     def rank(self, texts):
         self.setup()
         results = []
