@@ -14,6 +14,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Annotated
+
+from pydantic import AfterValidator
 
 # Default scripts where CLDR's likely script is not the one FLORES-200 (NLLB) writes the language in.
 SCRIPT_OVERRIDES: dict[str, str] = {
@@ -107,6 +110,18 @@ def code3(label: str) -> str:
     return get(label).code
 
 
+def record_code(label: object) -> str | None:
+    """A record's language field as ISO 639-3; None when it is missing or names no language."""
+    try:
+        return code3(label) if isinstance(label, str) and label.strip() else None
+    except UnknownLanguage:
+        return None
+
+
+# A config field holding a language: any label a user writes ("es", "spa"), stored as ISO 639-3.
+LanguageCode = Annotated[str, AfterValidator(code3)]
+
+
 def _likely_script(code: str) -> str:
     """CLDR's likely script of a language ("" when CLDR does not know the language)."""
     import icu  # PyICU: CLDR's likely subtags and language aliases ("arb" -> "ar")
@@ -172,6 +187,12 @@ def nllb_codes() -> frozenset[str]:
     from transformers.models.nllb.tokenization_nllb import FAIRSEQ_LANGUAGE_CODES
 
     return frozenset(FAIRSEQ_LANGUAGE_CODES)
+
+
+@lru_cache(maxsize=4096)
+def nllb_scripts(code: str) -> frozenset[str]:
+    """Every script NLLB-200 writes a language in (Kashmiri: Arab and Deva)."""
+    return frozenset(tag.split("_")[1] for tag in nllb_codes() if from_backend(tag).code == code)
 
 
 def _cldr_name(code: str) -> str:

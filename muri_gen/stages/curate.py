@@ -99,7 +99,7 @@ class Curate(Stage):
         outcomes: list[Outcome | None] = [None] * len(records)
         usable: dict[int, dict] = {}
         for i, record in enumerate(records):
-            code = _code3(record.get("language"))
+            code = languages.record_code(record.get("language"))
             if code is None:
                 outcomes[i] = Rejected("unknown_language", {"language": record.get("language")})
             elif not any(c["instruction"].strip() for c in candidates_to_score(record)):
@@ -233,10 +233,3 @@ def candidates_to_score(record: dict) -> list[dict]:
     instruction = record.get("instruction")
     return [{"instruction": instruction if isinstance(instruction, str) else "", "instruction_en": record.get("instruction_en"),
              "finish_reason": (record.get("generation") or {}).get("finish_reason")}]
-
-
-def _code3(label: object) -> str | None:
-    try:
-        return languages.code3(label) if isinstance(label, str) and label.strip() else None
-    except languages.UnknownLanguage:
-        return None

@@ -19,12 +19,12 @@ from muri_gen.filtering.text import dominant_script, script_matches
 from muri_gen.record import Outcome, Rejected
 from muri_gen.stages.base import Stage, StageConfig
 
-# Scripts a language is also commonly written in, beyond its registry default.
+# Scripts a language is also commonly written in, beyond its registry default and NLLB-200's scripts.
 OTHER_SCRIPTS: dict[str, set[str]] = {
     "srp": {"Latn"}, "hbs": {"Cyrl"}, "bos": {"Cyrl"}, "cnr": {"Cyrl"}, "uzb": {"Cyrl"}, "uzn": {"Cyrl"},
     "aze": {"Cyrl", "Arab"}, "kaz": {"Latn"}, "tuk": {"Cyrl"}, "kur": {"Arab"}, "kmr": {"Arab"},
     "pan": {"Arab"}, "snd": {"Deva"}, "mon": {"Mong"}, "tat": {"Latn"}, "msa": {"Arab"}, "zsm": {"Arab"},
-    "zho": {"Hant"}, "cmn": {"Hant"}, "yue": {"Hans"}, "hin": {"Latn"}, "urd": {"Latn"}, "ron": {"Cyrl"},
+    "cmn": {"Hant"}, "yue": {"Hans"}, "hin": {"Latn"}, "urd": {"Latn"}, "ron": {"Cyrl"},
 }
 
 
@@ -52,7 +52,7 @@ def scripts_of(targets: tuple[str, ...]) -> frozenset[str]:
     """Every script the targeted languages are written in."""
     scripts = set()
     for code in targets:
-        scripts |= {languages.get(code).script} | OTHER_SCRIPTS.get(code, set())
+        scripts |= {languages.get(code).script} | OTHER_SCRIPTS.get(code, set()) | languages.nllb_scripts(code)
     return frozenset(scripts)
 
 

@@ -113,7 +113,7 @@ class Translate(Stage):
         groups: dict[str, list[int]] = defaultdict(list)
         for i, record in enumerate(records):
             text = record.get(cfg.source_field)
-            language = _iso639_3(record.get(cfg.language_field))
+            language = languages.record_code(record.get(cfg.language_field))
             if not isinstance(text, str) or not text.strip():
                 outcomes[i] = Rejected("empty_text", {"field": cfg.source_field})
             elif not language:
@@ -164,10 +164,3 @@ class Translate(Stage):
         except languages.UnknownLanguage:
             return language
         return tag if self.translator.supports(*self.config.pair(tag)) else language
-
-
-def _iso639_3(label) -> str | None:
-    try:
-        return languages.code3(label) if isinstance(label, str) else None
-    except languages.UnknownLanguage:
-        return None

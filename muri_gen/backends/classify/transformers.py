@@ -10,9 +10,9 @@ against the model's ``id2label`` at setup. The model reads the first ``max_lengt
 from __future__ import annotations
 
 import regex
-from pydantic import Field, field_validator
+from pydantic import Field
 
-from muri_gen import languages
+from muri_gen.languages import LanguageCode
 from muri_gen.backends.classify.base import ClassifierConfig, ContentClassifier, supported
 from muri_gen.backends.hub import CHARS_PER_TOKEN, load_pretrained
 
@@ -27,14 +27,9 @@ class TransformersClassifierConfig(ClassifierConfig):
     revision: str | None = None
     unsafe_labels: list[str] | None = None  # label names counted as unsafe; None: read from the names
     max_length: int = Field(default=512, ge=8)  # tokens read per text (the rest is cut)
-    languages: list[str] | None = None  # ISO 639-3 codes the model was trained on; None = any
+    languages: list[LanguageCode] | None = None  # ISO 639-3 codes the model was trained on; None = any
     device: str = "cpu"  # "cuda", "cuda:1", "cpu"
     local_files_only: bool = False  # also on when HF_HUB_OFFLINE is set
-
-    @field_validator("languages")
-    @classmethod
-    def _iso639_3(cls, value: list[str] | None) -> list[str] | None:
-        return None if value is None else [languages.code3(v) for v in value]
 
 
 def default_unsafe_labels(id2label: dict[int, str]) -> list[str]:

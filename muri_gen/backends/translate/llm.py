@@ -9,9 +9,10 @@ from __future__ import annotations
 import re
 from functools import cached_property
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from muri_gen import languages
+from muri_gen.languages import LanguageCode
 from muri_gen.backends.base import LLM, BackendConfig, ChatRequest, SamplingParams, Translator
 from muri_gen.prompts import load_prompt
 from muri_gen.translation.tokens import estimate_tokens
@@ -22,16 +23,11 @@ _LABEL = re.compile(r"^\s*(translation|traducción|tradução)\s*:\s*", re.IGNOR
 class LLMTranslatorConfig(BackendConfig):
     llm: str  # the recipe's backends: key of an LLM backend
     prompt: str = "translate-v1"  # a file of muri_gen/prompts, or a path to a YAML file
-    languages: list[str] | None = None  # the languages the model writes well; None: trust it with any
+    languages: list[LanguageCode] | None = None  # the languages the model writes well; None: trust it with any
     max_input_tokens: int = Field(default=400, ge=8)
     max_tokens: int = Field(default=512, ge=8)  # per sentence; also capped at 3x the input + 32
     temperature: float = Field(default=0.0, ge=0)
     seed: int = 0
-
-    @field_validator("languages")
-    @classmethod
-    def _iso639_3(cls, value: list[str] | None) -> list[str] | None:
-        return None if value is None else [languages.code3(v) for v in value]
 
 
 class LLMTranslator(Translator):

@@ -10,21 +10,17 @@ instructions back. Legs are other entries of the recipe's ``backends`` (shared, 
 """
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from muri_gen import languages
+from muri_gen.languages import LanguageCode
 from muri_gen.backends.base import BackendConfig, Translator
 from muri_gen.translation.tokens import counter_for
 
 
 class PivotConfig(BackendConfig):
-    via: str  # ISO 639-3 code of the pivot language
+    via: LanguageCode  # ISO 639-3 code of the pivot language
     translators: list[str] = Field(min_length=1)  # keys of the recipe's backends, tried in order per leg
-
-    @field_validator("via")
-    @classmethod
-    def _iso639_3(cls, value: str) -> str:
-        return languages.code3(value)
 
 
 class PivotTranslator(Translator):

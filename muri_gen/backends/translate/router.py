@@ -10,21 +10,17 @@ of the recipe's ``backends`` section, reached through the run context (shared, s
 """
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from muri_gen import languages
+from muri_gen.languages import LanguageCode
 from muri_gen.backends.base import BackendConfig, Translator
 
 
 class Route(BaseModel):
     model_config = ConfigDict(extra="forbid")
     translator: str  # a key of the recipe's backends section
-    languages: list[str] | None = None  # ISO 639-3; None = every language
-
-    @field_validator("languages")
-    @classmethod
-    def _iso639_3(cls, value: list[str] | None) -> list[str] | None:
-        return None if value is None else [languages.code3(v) for v in value]
+    languages: list[LanguageCode] | None = None  # ISO 639-3; None = every language
 
 
 class RouterConfig(BackendConfig):
