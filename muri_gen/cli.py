@@ -66,7 +66,7 @@ def _load(recipe: Path, overrides, input_path, output_dir):
 def run(
     recipe: RecipeArg,
     input: Annotated[Optional[str], typer.Option("--input", "-i", help="Input path (overrides input.path)")] = None,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Output folder (overrides output.dir)")] = None,
+    output: Annotated[Optional[str], typer.Option("--output", "-o", help="Output folder (overrides output.dir)")] = None,
     set_: SetOpt = None,
     retry_errored: Annotated[bool, typer.Option(
         "--retry-errored", help="Process again the shards that ended with errored records (e.g. after a "
@@ -76,7 +76,9 @@ def run(
     from muri_gen.io.readers import InputError
     from muri_gen.runner import RunError, run_recipe
 
-    resolved = _load(recipe, set_, input, str(output) if output else None)
+    if output is not None and not output.strip():
+        usage_error("--output is empty: name the folder the run writes to")
+    resolved = _load(recipe, set_, input, output)
     try:
         log_to_file(Path(resolved.recipe.output.dir) / "run.log")
         stats = run_recipe(resolved, retry_errored=retry_errored)
@@ -107,7 +109,7 @@ def curate(
     Re-running the same command on the same folder resumes it."""
     from muri_gen.curation import DEFAULT_RECIPE
 
-    run(recipe or DEFAULT_RECIPE, input=input, output=output, set_=set_)
+    run(recipe or DEFAULT_RECIPE, input=input, output=str(output), set_=set_)
 
 
 @app.command()

@@ -17,10 +17,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from muri_gen import languages
 from muri_gen.backends import get_backend
+from muri_gen.io.encoding import encoding_hint
 from muri_gen.registry import UnknownName
 from muri_gen.sinks import get_sink
 from muri_gen.stages import get_stage
-from muri_gen.yaml_lines import line_of, load_with_lines
+from muri_gen.yaml_lines import YAMLRefused, line_of, load_with_lines, safe_load
 
 # Columns every reader produces; stages declare what they read and write on top of these.
 READER_COLUMNS = ("id", "text", "source_dataset", "source_id", "declared_language")
@@ -48,6 +49,7 @@ class InputConfig(Strict):
     fields: dict[str, str] = {}
     hf_config: str | None = None
     split: str = "train"
+    revision: str | None = None  # hf_hub: a branch, tag or commit; a commit makes re-runs read the same rows
     limit: int | None = Field(default=None, ge=1)
     dataset_name: str | None = None  # MURI-IT ``dataset_name``; defaults to the recipe name
     subdataset_name: str | None = None  # MURI-IT ``subdataset_name``; defaults to the input's stem
@@ -64,6 +66,13 @@ class InputConfig(Strict):
 
 class OutputConfig(Strict):
     dir: str
+
+    @field_validator("dir")
+    @classmethod
+    def _names_a_folder(cls, value: str) -> str:
+        if not value.strip():  # "" would write the run into the current folder
+            raise ValueError("is empty: name the folder the run writes to")
+        return value
 
 
 class ExecutorConfig(Strict):
@@ -135,7 +144,7 @@ def apply_override(data: dict, assignment: str) -> tuple:
     dotted, _, raw = assignment.partition("=")
     keys = dotted.strip().split(".")
     try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
+        value = safe_load(raw, '--set') if raw.strip() else ""
     except yaml.YAMLError as exc:
         raise RecipeError("--set", [f"{assignment!r}: the value is not plain YAML ({exc.problem})"]) from None
     node: Any = data
@@ -180,8 +189,15 @@ def load_recipe(
     path = Path(path)
     if not path.is_file():
         raise RecipeError(str(path), [f"recipe file not found: {path}"])
+    raw = path.read_bytes()
     try:
-        data, lines = load_with_lines(path.read_text(encoding="utf-8"), str(path))
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RecipeError(str(path), [f"not UTF-8 text (byte {exc.start}){encoding_hint(raw)}"]) from None
+    try:
+        data, lines = load_with_lines(text, str(path))
+    except YAMLRefused as exc:
+        raise RecipeError(str(path), [str(exc).removeprefix(f"{path}: ")]) from None
     except yaml.YAMLError as exc:
         raise RecipeError(str(path), [f"not valid YAML: {exc}"]) from None
     if not isinstance(data, dict):
@@ -214,6 +230,8 @@ def validate(data: dict, lines: dict[tuple, int], source: str) -> ResolvedRecipe
         report(exc, ())
         raise RecipeError(source, problems) from None
 
+    if inside := _output_inside_input(recipe):
+        problems.append(f"{where(('output', 'dir'))}: {inside}")
     backends: dict[str, Component] = {}
     for ref, spec in recipe.backends.items():
         loc = ("backends", ref)
@@ -250,6 +268,18 @@ def validate(data: dict, lines: dict[tuple, int], source: str) -> ResolvedRecipe
     if problems:
         raise RecipeError(source, problems)
     return resolved
+
+
+def _output_inside_input(recipe: Recipe) -> str | None:
+    """An output folder inside the input folder would be read back as input by the next run."""
+    if recipe.input.format == "hf_hub":
+        return None
+    source = Path(recipe.input.path).expanduser().resolve()
+    out = Path(recipe.output.dir).expanduser().resolve()
+    if source.is_dir() and out.is_relative_to(source):
+        return (f"{out} is inside the input folder {source}: its files would be read back as input; "
+                "choose an output folder outside it")
+    return None
 
 
 def _names_a_folder(ident: object) -> bool:

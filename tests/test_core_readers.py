@@ -116,5 +116,62 @@ def test_missing_path_is_a_clear_error(tmp_path):
 
 def test_empty_folder_is_a_clear_error(tmp_path):
     (tmp_path / "empty").mkdir()
-    with pytest.raises(InputError, match="no .txt files"):
+    with pytest.raises(InputError, match="no input files"):
         read(tmp_path / "empty")
+
+
+def test_a_folder_of_mixed_formats_and_subfolders_is_read_whole_in_a_stable_order(tmp_path, udhr_rows):
+    folder = tmp_path / "mixed"
+    (folder / "b" / "deep").mkdir(parents=True)
+    rows = udhr_rows[:41]
+    (folder / "a.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows[:10]))
+    pq.write_table(pa.table({"id": [r["id"] for r in rows[10:20]], "text": [r["text"] for r in rows[10:20]]}),
+                   folder / "b" / "c.parquet")
+    for i, row in enumerate(rows[20:25]):
+        (folder / "b" / "deep" / f"{i}.txt").write_text(row["text"], encoding="utf-8")
+    (folder / "d.json").write_text(json.dumps(rows[25:30], ensure_ascii=False, indent=2))  # one JSON array
+    (folder / "e.json.gz").write_bytes(gzip.compress(json.dumps(rows[30], indent=2).encode()))  # one object
+    (folder / "f.jsonl.zst").write_bytes(zstandard.ZstdCompressor().compress(
+        "".join(json.dumps(r) + "\n" for r in rows[31:41]).encode()))
+    (folder / "README.md").write_text("# about this corpus\n")
+    items = read(folder)
+    assert len(items) == 41 and all(i.outcome is None for i in items)
+    assert sorted(texts(items)) == sorted(r["text"] for r in rows)
+    assert [i.record["id"] for i in items] == [i.record["id"] for i in read(folder)]
+    assert {i.record["id"] for i in items if i.record["id"].startswith("b/")} == {f"b/deep/{i}.txt" for i in range(5)}
+
+
+def test_a_folder_with_a_file_it_cannot_read_is_refused_by_name(tmp_path, udhr_rows):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "a.txt").write_text(udhr_rows[0]["text"], encoding="utf-8")
+    (folder / "table.csv").write_text("id,text\n1,hola\n")
+    with pytest.raises(InputError, match=r"docs: the folder holds 1 files it cannot read .*: table.csv"):
+        read(folder)
+    with pytest.raises(InputError, match=r"files that are not parquet: a.txt"):
+        read(folder, format="parquet")
+
+
+def test_a_json_file_that_is_not_json_lines_is_one_document(tmp_path, udhr_rows):
+    (tmp_path / "one.json").write_text(json.dumps(udhr_rows[0], ensure_ascii=False, indent=2))
+    (item,) = read(tmp_path / "one.json")
+    assert item.outcome is None and item.record["id"] == udhr_rows[0]["id"]
+    # JSON Lines named .json whose first line is broken: still read line by line, nothing lost
+    (tmp_path / "lines.json").write_text('{"id": "x", "te\n' + json.dumps(udhr_rows[1]) + "\n")
+    first, second = read(tmp_path / "lines.json")
+    assert "invalid JSON on line 1 at column" in first.outcome.error and second.outcome is None
+
+
+def test_a_huge_line_is_errored_without_being_held_whole(tmp_path, udhr_rows):
+    path = tmp_path / "huge.jsonl"
+    path.write_bytes(b'{"id": "huge", "text": "' + b"a" * 3_000_000 + b'"}\n' + json.dumps(udhr_rows[0]).encode())
+    huge, ok = read(path, max_record_bytes=4096)
+    assert "3000027 bytes, over input.max_record_bytes" in huge.outcome.error and ok.outcome is None
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-32"])
+def test_a_utf16_or_32_file_gets_an_encoding_hint_and_no_phantom_record(tmp_path, udhr_rows, encoding):
+    path = tmp_path / "wide.jsonl"
+    path.write_bytes("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in udhr_rows[:3]).encode(encoding))
+    with pytest.raises(InputError, match=rf"wide.jsonl: not UTF-8; it looks UTF-(16|32)-encoded: convert it"):
+        read(path)

@@ -1,4 +1,5 @@
 """The runner: accounting adds up, failures stay per record, a killed run resumes without rework."""
+import gzip
 import json
 import os
 import re
@@ -87,6 +88,60 @@ def test_rerun_skips_finished_shards_and_changed_recipe_is_refused(tmp_path, wri
     assert {k: first[k] for k in ("input", "kept")} == {k: second[k] for k in ("input", "kept")}
     with pytest.raises(RunError, match="different recipe"):
         run_recipe(load_recipe(path, ["executor.shard_size=3"]))
+
+
+def test_an_input_changed_after_a_run_is_refused_with_what_changed(tmp_path, write_jsonl, udhr_rows):
+    corpus = write_jsonl(udhr_rows[:20])
+    path = recipe(tmp_path, corpus, ["{stage: test_slow_upper}"])
+    assert run_recipe(load_recipe(path))["input"] == 20
+    os.utime(corpus)  # touched, same bytes: still the same input
+    assert run_recipe(load_recipe(path))["input"] == 20
+    write_jsonl(udhr_rows[:60])  # the file grows to 60 lines
+    with pytest.raises(RunError, match=r"input: corpus.jsonl changed \(\d+ -> \d+ bytes\)"):
+        run_recipe(load_recipe(path))
+    write_jsonl(udhr_rows[:19] + [{**udhr_rows[19], "text": udhr_rows[19]["text"][::-1]}])  # same size, other bytes
+    with pytest.raises(RunError, match="corpus.jsonl changed \\(same size, different bytes\\)"):
+        run_recipe(load_recipe(path))
+
+
+def test_a_folder_input_gaining_a_file_is_refused(tmp_path, udhr_rows):
+    folder = tmp_path / "docs"
+    (folder / "sub").mkdir(parents=True)
+    for i, row in enumerate(udhr_rows[:6]):
+        (folder / "sub" / f"{i}.txt").write_text(row["text"], encoding="utf-8")
+    path = recipe(tmp_path, folder, ["{stage: test_slow_upper}"])
+    assert run_recipe(load_recipe(path))["input"] == 6
+    (folder / "late.jsonl").write_text(json.dumps(udhr_rows[7], ensure_ascii=False) + "\n")
+    with pytest.raises(RunError, match="input: late.jsonl added"):
+        run_recipe(load_recipe(path))
+
+
+def test_a_mistyped_input_does_not_block_the_folder(tmp_path, write_jsonl, udhr_rows):
+    from muri_gen.io.readers import InputError
+
+    good = write_jsonl(udhr_rows[:12])
+    broken = tmp_path / "broken.jsonl.gz"
+    broken.write_bytes(gzip.compress(good.read_bytes())[:-40])  # truncated: the split stops half way
+    path = recipe(tmp_path, tmp_path / "nowhere.jsonl", ["{stage: test_slow_upper}"], shard_size=4)
+    with pytest.raises(InputError, match="does not exist"):
+        run_recipe(load_recipe(path))
+    with pytest.raises(InputError, match="broken.jsonl.gz: cannot read it: it ends early"):
+        run_recipe(load_recipe(path, [f"input.path={broken}"]))
+    stats = run_recipe(load_recipe(path, [f"input.path={good}"]))  # the corrected command
+    assert stats["input"] == 12 == stats["kept"]
+    assert sorted(r["id"] for r in RunDir(tmp_path / "out").kept_records()) == sorted(r["id"] for r in udhr_rows[:12])
+
+
+def test_an_output_folder_inside_the_input_folder_is_refused(tmp_path, udhr_rows):
+    from muri_gen.recipe import RecipeError
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "a.txt").write_text(udhr_rows[0]["text"], encoding="utf-8")
+    path = recipe(tmp_path, folder, ["{stage: test_slow_upper}"], out="docs/out")
+    with pytest.raises(RecipeError, match=r"output.dir: .*docs/out is inside the input folder .*docs"):
+        load_recipe(path)
+    assert not (folder / "out").exists()
 
 
 def test_retry_errored_completes_records_after_an_outage(tmp_path, write_jsonl, udhr_rows):

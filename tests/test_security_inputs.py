@@ -71,6 +71,49 @@ def test_recipes_load_with_the_safe_loader_only(tmp_path):
     assert not marker.exists()
 
 
+def alias_bomb(levels: int) -> str:
+    """A few hundred bytes whose aliases expand to 9**levels values (the "billion laughs")."""
+    names = [f"l{i}" for i in range(levels + 1)]
+    lines = [f"{names[0]}: &{names[0]} [x, x, x, x, x, x, x, x, x]"]
+    lines += [f"{names[i]}: &{names[i]} [" + ", ".join([f"*{names[i - 1]}"] * 9) + "]" for i in range(1, levels + 1)]
+    return "name: t\n" + "\n".join(lines) + "\n"
+
+
+def test_a_recipe_whose_aliases_expand_without_bound_is_refused_at_once(tmp_path):
+    bomb = write(tmp_path, alias_bomb(8))
+    assert bomb.stat().st_size < 500
+    with pytest.raises(RecipeError, match=r"line \d+: its aliases expand to more than 100000 values"):
+        load_recipe(bomb)  # without the bound: over a minute and gigabytes
+    with pytest.raises(RecipeError, match="an alias refers to itself"):
+        load_recipe(write(tmp_path, "name: &a [*a]\n", "self.yaml"))
+
+
+def test_every_yaml_loader_of_the_package_is_the_bounded_one():
+    offenders = {str(p.relative_to(ROOT)) for p in (ROOT / "muri_gen").rglob("*.py")
+                 if re.search(r"yaml\.(safe_)?load\(", p.read_text(encoding="utf-8"))}
+    assert offenders == set()
+
+
+def test_a_key_given_twice_is_refused_with_both_lines(tmp_path):
+    recipe = write(tmp_path, f"""\
+        name: t
+        input: {{path: {tmp_path / 'in.jsonl'}}}
+        output: {{dir: {tmp_path / 'out'}}}
+        stages:
+          - {{stage: normalize}}
+        output: {{dir: /somewhere/else}}
+        """)
+    with pytest.raises(RecipeError, match=r"line 6: key 'output' is given twice \(first on line 3\)"):
+        load_recipe(recipe)
+
+
+def test_a_recipe_that_is_not_utf8_says_so_with_an_encoding_hint(tmp_path):
+    recipe = tmp_path / "wide.yaml"
+    recipe.write_bytes("name: t\n".encode("utf-16"))
+    with pytest.raises(RecipeError, match=r"not UTF-8 text \(byte 0\); it looks UTF-16-encoded"):
+        load_recipe(recipe)
+
+
 # a call that deserialises with pickle (or could): flagged wherever it appears in the package
 UNSAFE_CALLS = {"pickle.load", "pickle.loads", "cloudpickle.load", "cloudpickle.loads", "dill.load", "dill.loads",
                 "joblib.load", "marshal.load", "marshal.loads", "shelve.open", "yaml.unsafe_load", "yaml.full_load",

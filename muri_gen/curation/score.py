@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from muri_gen import languages
 from muri_gen.resources import bundled
+from muri_gen.yaml_lines import safe_load
 
 SIGNALS: dict[str, str] = {
     "alignment_en": "rank of the pair's own English document among the batch's for the English instruction (1 = best match)",
@@ -107,4 +107,4 @@ def load_calibration(name: str) -> Calibration:
         shipped = sorted(p.stem for p in bundled("curation", "calibrations").glob("*.yaml"))
         raise ValueError(f"calibration {name!r} not found ({path}); shipped: {', '.join(shipped)}")
     with open(path, encoding="utf-8") as fh:
-        return Calibration.model_validate(yaml.safe_load(fh))
+        return Calibration.model_validate(safe_load(fh.read(), str(path)))

@@ -30,6 +30,7 @@ from muri_gen.export.schema import FEATURES, SPLITS, SplitFractions, length_summ
 from muri_gen.runner.layout import RunDir, write_atomic
 from muri_gen.sinks import Sink
 from muri_gen.stages.base import StageConfig
+from muri_gen.yaml_lines import safe_load
 
 log = logging.getLogger("muri_gen")
 
@@ -139,7 +140,7 @@ class _PartWriter:
 
 def write_dataset_folder(run: RunDir, config: HubDatasetConfig, target: Path) -> dict:
     """Write the Parquet configs of ``run`` into ``target``; returns the summary the card is made from."""
-    recipe = yaml.safe_load(run.recipe.read_text()) if run.recipe.exists() else {}
+    recipe = safe_load(run.recipe.read_text(encoding="utf-8"), str(run.recipe)) if run.recipe.exists() else {}
     dataset_name = (recipe.get("input") or {}).get("dataset_name") or recipe.get("name") or run.root.name
     fractions = SplitFractions(config.validation_fraction, config.test_fraction)
     writers: dict[tuple[str, str], _PartWriter] = {}
@@ -344,7 +345,7 @@ def export_run(run: RunDir, config: HubDatasetConfig) -> Path:
     summary = write_dataset_folder(run, config, building)
     write_atomic(run.root / SUMMARY_FILE, json.dumps(summary, indent=2, ensure_ascii=False).encode())
     if run.recipe.exists():
-        recipe = public_recipe(yaml.safe_load(run.recipe.read_text()))
+        recipe = public_recipe(safe_load(run.recipe.read_text(encoding="utf-8"), str(run.recipe)))
         write_atomic(building / "recipe.yaml", yaml.safe_dump(recipe, sort_keys=False, allow_unicode=True).encode())
     write_card(run.root, building, config.card_template)
     old = run.root / ".dataset.old"

@@ -8,9 +8,8 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
 from muri_gen.resources import bundled
+from muri_gen.yaml_lines import safe_load
 
 FILTERS_DIR = bundled("data", "filters")
 
@@ -29,7 +28,7 @@ def filter_path(name: str, kind: str) -> Path:
 @lru_cache(maxsize=64)
 def load_yaml(name: str, kind: str) -> dict:
     with open(filter_path(name, kind), encoding="utf-8") as fh:
-        data = yaml.safe_load(fh)
+        data = safe_load(fh.read(), fh.name)
     if not isinstance(data, dict):
         raise ValueError(f"{name}: expected a mapping")
     return data

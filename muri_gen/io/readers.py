@@ -13,6 +13,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import zstandard
+
+from muri_gen.io.encoding import encoding_hint, guess_encoding
 from muri_gen.record import Errored, Rejected, generated_id
 from muri_gen.recipe import InputConfig
 
@@ -27,48 +30,110 @@ class ReadItem:
     outcome: Rejected | Errored | None = None
 
 
+@dataclass(frozen=True)
+class InputFile:
+    """One file the input reads: ``name`` (its path under the input folder) prefixes its records' positions."""
+
+    path: Path
+    name: str
+    format: str  # jsonl, parquet, text_folder (one document per file) or hf_disk (part of a saved dataset)
+
+
+_COMPRESSED = ("", ".gz", ".zst")
+SUFFIXES = {
+    "jsonl": tuple(base + c for base in (".jsonl", ".json", ".ndjson") for c in _COMPRESSED),
+    "parquet": (".parquet",),
+    "text_folder": (".txt",),
+}
+READABLE = "JSON Lines (.jsonl, .json, .ndjson, optionally .gz or .zst), Parquet (.parquet) and text (.txt)"
+
+
+def _is_documentation(path: Path) -> bool:
+    """Files that sit beside data in a dataset folder and are not records (hidden files, README, LICENSE)."""
+    name = path.name
+    return name.startswith(".") or name.lower().endswith(".md") or name.upper().startswith(("README", "LICENSE"))
+
+
+def format_of_name(name: str) -> str | None:
+    lower = name.lower()
+    return next((fmt for fmt, suffixes in SUFFIXES.items() if lower.endswith(suffixes)), None)
+
+
 def detect_format(path: Path) -> str:
+    """A single file's format from its name; a folder is a saved HF dataset or a folder of such files."""
     if path.is_dir():
         if (path / "dataset_info.json").exists() or (path / "dataset_dict.json").exists():
             return "hf_disk"
-        if any(path.glob("*.jsonl*")):
-            return "jsonl"
-        if any(path.rglob("*.parquet")):  # a Hub dataset folder keeps them in data/<config>/
-            return "parquet"
-        return "text_folder"
-    name = path.name.lower()
-    if name.endswith((".jsonl", ".json", ".jsonl.gz", ".json.gz", ".jsonl.zst", ".json.zst", ".ndjson")):
-        return "jsonl"
-    if name.endswith(".parquet"):
-        return "parquet"
-    raise InputError(f"{path}: cannot tell the format from the name; set input.format in the recipe")
+        return "folder"
+    fmt = format_of_name(path.name)
+    if fmt is None or fmt == "text_folder":
+        raise InputError(f"{path}: cannot tell the format from its name; muri-gen reads {READABLE} files, "
+                         "folders of them and saved Hugging Face datasets (input.format: auto, jsonl, parquet, "
+                         "text_folder, hf_disk or hf_hub)")
+    return fmt
+
+
+def input_files(config: InputConfig) -> list[InputFile]:
+    """Every local file the input reads, in a stable order: a folder is read whole, every format, recursively.
+
+    A folder holding a file muri-gen cannot read is refused (it would be skipped silently otherwise).
+    """
+    path = Path(config.path).expanduser()
+    if not path.exists():
+        raise InputError(f"input path does not exist: {path}")
+    fmt = detect_format(path) if config.format == "auto" else config.format
+    if fmt == "hf_disk":
+        return [InputFile(p, str(p.relative_to(path)), "hf_disk") for p in sorted(path.rglob("*")) if p.is_file()]
+    if path.is_file():
+        if fmt == "text_folder":
+            raise InputError(f"{path}: format text_folder needs a folder of .txt files")
+        return [InputFile(path, path.name, fmt)]
+    files, unreadable = [], []
+    for file in sorted(p for p in path.rglob("*") if p.is_file() and not _is_documentation(p)):
+        name = str(file.relative_to(path))
+        found = format_of_name(file.name)
+        if found is None or fmt not in ("folder", found):
+            unreadable.append(name)
+        else:
+            files.append(InputFile(file, name, found))
+    if unreadable:
+        what = f"files that are not {fmt}" if fmt != "folder" else f"files it cannot read (it reads {READABLE})"
+        raise InputError(f"{path}: the folder holds {len(unreadable)} {what}: {', '.join(unreadable[:5])}"
+                         f"{' ...' if len(unreadable) > 5 else ''}; move them out or name the files to read")
+    if not files:
+        raise InputError(f"{path}: no input files in this folder (it reads {READABLE})")
+    return files
 
 
 def read_records(config: InputConfig) -> Iterator[ReadItem]:
     """Every input record once, in a stable order (so shards are the same on every re-run)."""
-    if config.format == "hf_hub":
-        items = _read_hf_hub(config)
-    else:
-        path = Path(config.path).expanduser()
-        if not path.exists():
-            raise InputError(f"input path does not exist: {path}")
-        fmt = detect_format(path) if config.format == "auto" else config.format
-        reader = {"jsonl": _read_jsonl, "parquet": _read_parquet, "text_folder": _read_text_folder,
-                  "hf_disk": _read_hf_disk}[fmt]
-        items = reader(path, config)
+    items = _read_hf_hub(config) if config.format == "hf_hub" else _read_local(config)
     for count, item in enumerate(items, start=1):
         yield item
         if config.limit is not None and count >= config.limit:
             return
 
 
-def _files(path: Path, suffixes: tuple[str, ...]) -> list[Path]:
-    if path.is_file():
-        return [path]
-    files = sorted(p for p in path.rglob("*") if p.is_file() and p.name.lower().endswith(suffixes))
-    if not files:
-        raise InputError(f"{path}: no {'/'.join(suffixes)} files in this folder")
-    return files
+def _read_local(config: InputConfig) -> Iterator[ReadItem]:
+    files = input_files(config)
+    if files and files[0].format == "hf_disk":
+        yield from _read_hf_disk(Path(config.path).expanduser(), config)
+        return
+    for file in files:
+        try:
+            yield from _READERS[file.format](file, config)
+        except InputError:
+            raise
+        except (OSError, EOFError, ValueError, zstandard.ZstdError) as exc:  # corrupt, truncated or unreadable
+            raise InputError(f"{file.path}: cannot read it: {_cause(exc)}") from None
+
+
+def _cause(exc: Exception) -> str:
+    if isinstance(exc, EOFError):
+        return f"it ends early, truncated? ({exc})"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return f"{exc}" or type(exc).__name__
 
 
 def _open_binary(path: Path):
@@ -76,8 +141,6 @@ def _open_binary(path: Path):
     if name.endswith(".gz"):
         return gzip.open(path, "rb")
     if name.endswith(".zst"):
-        import zstandard
-
         return zstandard.ZstdDecompressor().stream_reader(open(path, "rb"), closefd=True)
     return open(path, "rb")
 
@@ -108,57 +171,107 @@ def _from_mapping(row, position: str, config: InputConfig) -> ReadItem:
     return ReadItem(record)
 
 
-def _read_jsonl(path: Path, config: InputConfig) -> Iterator[ReadItem]:
-    for file in _files(path, (".jsonl", ".json", ".ndjson", ".jsonl.gz", ".json.gz", ".jsonl.zst", ".json.zst")):
-        with _open_binary(file) as raw:
-            for number, line in enumerate(io.BufferedReader(raw), start=1):
-                position = f"{file.name}:{number}"
-                if len(line) > config.max_record_bytes:
-                    yield ReadItem({"id": position}, Errored(f"line is {len(line)} bytes, over input.max_record_bytes"))
-                    continue
-                if not line.strip():
-                    continue  # blank separator lines are not records
-                try:
-                    row = json.loads(line.decode("utf-8").lstrip("\ufeff"))
-                except UnicodeDecodeError as exc:
-                    yield ReadItem({"id": position}, Errored(f"invalid UTF-8 at byte {exc.start} of line {number}"))
-                    continue
-                except json.JSONDecodeError as exc:
-                    yield ReadItem({"id": position}, Errored(f"invalid JSON on line {number}: {exc.msg}"))
-                    continue
-                except RecursionError:
-                    yield ReadItem({"id": position}, Errored(f"JSON on line {number} is nested too deeply"))
-                    continue
-                yield _from_mapping(row, position, config)
+def _lines(raw, limit: int) -> Iterator[tuple[int, bytes | int]]:
+    """(number, line) for each line; (number, size) instead for a line over ``limit`` bytes, never held whole."""
+    number = 0
+    while True:
+        line = raw.readline(limit + 1)
+        if not line:
+            return
+        number += 1
+        if len(line) <= limit:
+            yield number, line
+            continue
+        size = len(line)
+        while line and not line.endswith(b"\n"):  # skip the rest of the oversized line in bounded pieces
+            line = raw.readline(1 << 20)
+            size += len(line)
+        yield number, size
 
 
-def _read_parquet(path: Path, config: InputConfig) -> Iterator[ReadItem]:
+def _read_jsonl(file: InputFile, config: InputConfig) -> Iterator[ReadItem]:
+    with _open_binary(file.path) as raw:
+        reader = io.BufferedReader(raw)
+        head = reader.peek(4096)[:4096]
+        if guess_encoding(head):
+            raise InputError(f"{file.path}: not UTF-8{encoding_hint(head)}")
+        if file.name.lower().endswith((".json", ".json.gz", ".json.zst")) and _is_one_document(head):
+            document = reader.read(config.max_record_bytes + 1)
+            if len(document) > config.max_record_bytes:
+                yield ReadItem({"id": f"{file.name}:1"}, Errored(
+                    "a JSON document over input.max_record_bytes; write it as JSON Lines (one record a line)"))
+                return
+            try:
+                rows = json.loads(document.decode("utf-8").lstrip("\ufeff"))
+            except (ValueError, RecursionError):
+                rows = None  # not one document after all: JSON Lines whose first line is broken
+            if rows is not None:
+                for number, row in enumerate(rows if isinstance(rows, list) else [rows], start=1):
+                    yield _from_mapping(row, f"{file.name}:{number}", config)
+                return
+    with _open_binary(file.path) as raw:
+        for number, line in _lines(io.BufferedReader(raw), config.max_record_bytes):
+            position = f"{file.name}:{number}"
+            if isinstance(line, int):
+                yield ReadItem({"id": position}, Errored(f"line is {line} bytes, over input.max_record_bytes"))
+                continue
+            if not line.strip():
+                continue  # blank separator lines are not records
+            yield _parse_line(line, number, position, config)
+
+
+def _parse_line(line: bytes, number: int, position: str, config: InputConfig) -> ReadItem:
+    try:
+        row = json.loads(line.decode("utf-8").lstrip("\ufeff"))
+    except UnicodeDecodeError as exc:
+        return ReadItem({"id": position}, Errored(f"invalid UTF-8 at byte {exc.start} of line {number}"))
+    except json.JSONDecodeError as exc:
+        return ReadItem({"id": position}, Errored(f"invalid JSON on line {number} at column {exc.colno}: {exc.msg}"))
+    except RecursionError:
+        return ReadItem({"id": position}, Errored(f"JSON on line {number} is nested too deeply"))
+    return _from_mapping(row, position, config)
+
+
+def _is_one_document(head: bytes) -> bool:
+    """A .json file holding one pretty-printed document (an array of records, or one record), not JSON Lines."""
+    first = head.lstrip(b"\xef\xbb\xbf \t\r\n").split(b"\n", 1)[0].strip()
+    if first.startswith(b"["):
+        return True
+    try:
+        json.loads(first)
+    except (ValueError, RecursionError):
+        return first.startswith(b"{")
+    return False
+
+
+def _read_parquet(file: InputFile, config: InputConfig) -> Iterator[ReadItem]:
     import pyarrow.parquet as pq
 
-    for file in _files(path, (".parquet",)):
-        number = 0
-        for batch in pq.ParquetFile(file).iter_batches(batch_size=1024):
-            for row in batch.to_pylist():
-                number += 1
-                yield _from_mapping(row, f"{file.name}:{number}", config)
+    number = 0
+    for batch in pq.ParquetFile(file.path).iter_batches(batch_size=1024):
+        for row in batch.to_pylist():
+            number += 1
+            yield _from_mapping(row, f"{file.name}:{number}", config)
 
 
-def _read_text_folder(path: Path, config: InputConfig) -> Iterator[ReadItem]:
-    if not path.is_dir():
-        raise InputError(f"{path}: format text_folder needs a folder of .txt files")
-    for file in _files(path, (".txt",)):
-        position = str(file.relative_to(path))
-        size = file.stat().st_size
-        if size > config.max_record_bytes:
-            yield ReadItem({"id": position}, Errored(f"file is {size} bytes, over input.max_record_bytes"))
-            continue
-        try:
-            text = file.read_bytes().decode("utf-8").lstrip("\ufeff")
-        except UnicodeDecodeError as exc:
-            yield ReadItem({"id": position}, Errored(f"invalid UTF-8 at byte {exc.start}"))
-            continue
-        yield _from_mapping({"id": position, "text": text}, position, config.model_copy(
-            update={"id_field": "id", "text_field": "text"}))
+def _read_text_file(file: InputFile, config: InputConfig) -> Iterator[ReadItem]:
+    """One document per .txt file; its id is its path under the input folder."""
+    position = file.name
+    size = file.path.stat().st_size
+    if size > config.max_record_bytes:
+        yield ReadItem({"id": position}, Errored(f"file is {size} bytes, over input.max_record_bytes"))
+        return
+    raw = file.path.read_bytes()
+    try:
+        text = raw.decode("utf-8").lstrip("\ufeff")
+    except UnicodeDecodeError as exc:
+        yield ReadItem({"id": position}, Errored(f"invalid UTF-8 at byte {exc.start}{encoding_hint(raw[:4096])}"))
+        return
+    yield _from_mapping({"id": position, "text": text}, position, config.model_copy(
+        update={"id_field": "id", "text_field": "text"}))
+
+
+_READERS = {"jsonl": _read_jsonl, "parquet": _read_parquet, "text_folder": _read_text_file}
 
 
 def _read_hf_disk(path: Path, config: InputConfig) -> Iterator[ReadItem]:
@@ -177,6 +290,7 @@ def _read_hf_hub(config: InputConfig) -> Iterator[ReadItem]:
     """A Hub dataset, streamed (never downloaded whole). Needs network; not reachable in CI."""
     import datasets
 
-    stream = datasets.load_dataset(config.path, config.hf_config, split=config.split, streaming=True)
+    stream = datasets.load_dataset(config.path, config.hf_config, split=config.split, revision=config.revision,
+                                  streaming=True)
     for number, row in enumerate(stream, start=1):
         yield _from_mapping(row, f"{config.split}:{number}", config)

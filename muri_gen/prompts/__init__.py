@@ -4,9 +4,8 @@ Bump a template's ``version`` whenever its wording changes: it goes into every r
 """
 from __future__ import annotations
 
-import yaml
-
 from muri_gen.resources import prompt_file
+from muri_gen.yaml_lines import safe_load
 
 
 def load_prompt(name: str, required: set[str], what: str) -> dict:
@@ -15,7 +14,7 @@ def load_prompt(name: str, required: set[str], what: str) -> dict:
     if not path.is_file():
         raise ValueError(f"{what} prompt {name!r} not found ({path})")
     with open(str(path), encoding="utf-8") as fh:
-        data = yaml.safe_load(fh)
+        data = safe_load(fh.read(), str(path))
     missing = required - set(data if isinstance(data, dict) else {})
     if missing:
         raise ValueError(f"{what} prompt {name!r} lacks {sorted(missing)}")

@@ -19,7 +19,7 @@ def _run_dir(output_dir: Path):
     from muri_gen.runner.layout import RunDir
 
     run = RunDir(output_dir)
-    if not (run.work / "input" / "_SPLIT_DONE").exists():
+    if not run.split_marker.exists():
         fail(f"{output_dir} is not a muri-gen run folder (or the run has not started)")
     return run
 

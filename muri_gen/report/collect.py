@@ -28,6 +28,7 @@ from muri_gen import languages
 from muri_gen.filtering.text import UNSPACED_SCRIPTS
 from muri_gen.record import stable_hash
 from muri_gen.runner.layout import RunDir
+from muri_gen.yaml_lines import safe_load
 
 _WORD = regex.compile(r"\w+")
 DISTINCT_SAMPLE = 1000  # instructions per language: distinct-n shrinks with corpus size, so fix it
@@ -330,7 +331,7 @@ class _Collector:
 
 def _read_yaml(path: Path) -> dict | None:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else None
+        return safe_load(path.read_text(encoding="utf-8"), str(path)) if path.exists() else None
     except yaml.YAMLError:
         return None
 
@@ -354,7 +355,7 @@ def summarize(run: RunDir, samples_per_language: int = 3, identify: Identify | N
     collector = _Collector(samples_per_language, seed, identify, lid_stages)
     total = sum(stats[k] for k in ("kept", "rejected", "errored")) if stats else None
     with tqdm(total=total, desc="report: reading rows", unit="rec", dynamic_ncols=True, leave=False) as bar:
-        if (run.work / "input" / "_SPLIT_DONE").exists():
+        if run.split_marker.exists():
             for row in _counted(run.kept_records(), bar):
                 collector.kept(row)
         for kind in ("rejected", "errored"):

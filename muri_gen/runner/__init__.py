@@ -19,6 +19,7 @@ from collections import Counter
 from pathlib import Path
 
 from muri_gen.recipe import ResolvedRecipe
+from muri_gen.io.manifest import input_manifest, manifest_changes
 from muri_gen.io.readers import read_records
 from muri_gen.runner.context import RunContext
 from muri_gen.runner.layout import RunDir, write_atomic, read_jsonl
@@ -67,7 +68,7 @@ def segments_of(resolved: ResolvedRecipe) -> list[list]:
 
 def split_input(resolved: ResolvedRecipe, run_dir: RunDir) -> int:
     """Segment 0: cut the input into shards of shard_size records; bad records are accounted here."""
-    marker = run_dir.work / "input" / "_SPLIT_DONE"
+    marker = run_dir.split_marker
     if marker.exists():
         log.info("input already split into %s shards, reusing them", marker.read_text())
         return int(marker.read_text())
@@ -182,17 +183,37 @@ def merge_stats(run_dir: RunDir, segments: int, shards: int, seconds: dict) -> d
 
 
 def prepare_output(resolved: ResolvedRecipe, run_dir: RunDir) -> None:
-    """Refuse to mix two different recipes' rows in one folder; save the resolved recipe."""
-    run_dir.create()
+    """Refuse to mix two recipes' or two inputs' rows in one folder; save the resolved recipe.
+
+    A folder whose input was never completely split (a mistyped --input, a corrupt file) holds
+    nothing processed yet: the corrected command starts it afresh instead of being refused.
+    """
     fingerprint_file = run_dir.work / "fingerprint"
-    fingerprint = resolved.fingerprint()
-    if fingerprint_file.exists() and fingerprint_file.read_text() != fingerprint:
+    previous = _read_fingerprint(fingerprint_file)
+    current = {"recipe": resolved.fingerprint(),
+               "input": input_manifest(resolved.recipe.input, previous.get("input"))}
+    changes = []
+    if previous and previous["recipe"] != current["recipe"]:
+        changes.append("the recipe changed (input path, stages, backends, seed or shard size)")
+    if previous.get("input"):
+        changes += [f"input: {change}" for change in manifest_changes(previous["input"], current["input"])]
+    if changes and run_dir.split_marker.exists():
         raise RunError(
-            f"{run_dir.root} holds a run of a different recipe (input, stages, backends, seed or shard size "
-            "changed); resume needs the same recipe, so use another --output for this one"
-        )
-    write_atomic(fingerprint_file, fingerprint.encode())
+            f"{run_dir.root} holds a run of a different recipe or input (" + "; ".join(changes) + "); resume needs "
+            "the same recipe and input: restore them, or use another --output (or delete the folder to start over)")
+    if changes:
+        log.info("%s: nothing was processed yet, starting afresh (%s)", run_dir.root, "; ".join(changes))
+        run_dir.discard_unfinished_split()
+    write_atomic(fingerprint_file, json.dumps(current, indent=1).encode())
     write_atomic(run_dir.recipe, resolved.to_yaml().encode())
+
+
+def _read_fingerprint(path: Path) -> dict:
+    """{} for a new folder; {"recipe": ..., "input": ...}; a folder of an older version holds the recipe's only."""
+    if not path.exists():
+        return {}
+    text = path.read_text()
+    return json.loads(text) if text.startswith("{") else {"recipe": text.strip()}
 
 
 def reopen_errored(resolved: ResolvedRecipe, run_dir: RunDir, shards: int) -> int:

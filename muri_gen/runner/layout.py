@@ -16,6 +16,7 @@ import contextlib
 import json
 import os
 import re
+import shutil
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -92,8 +93,19 @@ class RunDir:
     def is_done(self, segment: int, shard: int) -> bool:
         return self.marker(segment, shard).exists()
 
+    @property
+    def split_marker(self) -> Path:
+        return self.segment_dir(0) / "_SPLIT_DONE"
+
+    def discard_unfinished_split(self) -> None:
+        """Forget a split that never finished (its input was wrong): nothing was processed from it yet."""
+        shutil.rmtree(self.segment_dir(0), ignore_errors=True)
+        for kind in ("rejected", "errored"):
+            for path in (self.rejected if kind == "rejected" else self.errored).glob("seg-0-*.jsonl"):
+                path.unlink()
+
     def shard_count(self) -> int:
-        split_marker = self.work / "input" / "_SPLIT_DONE"
+        split_marker = self.split_marker
         if not split_marker.exists():
             raise FileNotFoundError(f"{self.root}: the input has not been split into shards yet")
         return int(split_marker.read_text())

@@ -22,7 +22,7 @@ def translate(
     option: Annotated[Optional[list[str]], typer.Option("--option", "-o", help="Backend option key=value, e.g. -o model=facebook/nllb-200-distilled-600M")] = None,
 ) -> None:
     """Translate a file or standard input to standard output, keeping line and paragraph breaks."""
-    import yaml
+    from muri_gen.yaml_lines import safe_load
     from pydantic import ValidationError
 
     from muri_gen import languages
@@ -39,7 +39,7 @@ def translate(
         key, sep, value = item.partition("=")
         if not sep:
             usage_error(f"--option {item!r}: expected key=value")
-        options[key.strip()] = yaml.safe_load(value)
+        options[key.strip()] = safe_load(value, '--option')
     candidates = [backend] if backend else list(EMBEDDED)
     chosen = None
     for name in candidates:

@@ -17,7 +17,7 @@ ParamOpt = Annotated[Optional[list[str]], typer.Option(
 
 
 def parse_params(methods: list[str], assignments: list[str]) -> dict[str, dict]:
-    import yaml
+    from muri_gen.yaml_lines import safe_load
 
     params: dict[str, dict] = {m: {} for m in methods}
     for assignment in assignments:
@@ -27,7 +27,7 @@ def parse_params(methods: list[str], assignments: list[str]) -> dict[str, dict]:
             raise ValueError(f"--param {assignment!r}: expected METHOD.KEY=VALUE")
         if method not in params:
             raise ValueError(f"--param {assignment!r}: {method!r} is not one of the --method values ({', '.join(methods)})")
-        params[method][option] = yaml.safe_load(value)
+        params[method][option] = safe_load(value, '--param')
     return params
 
 

@@ -1,0 +1,26 @@
+"""What a person should be told when a file muri-gen reads as UTF-8 is not UTF-8."""
+from __future__ import annotations
+
+_BOMS = (
+    (b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"),  # before UTF-16: same first bytes
+    (b"\xff\xfe", "UTF-16"), (b"\xfe\xff", "UTF-16"),
+)
+
+
+def guess_encoding(head: bytes) -> str | None:
+    """UTF-16/32 by their byte-order mark, or UTF-16 without one by its NUL byte in every other place."""
+    for bom, name in _BOMS:
+        if head.startswith(bom):
+            return name
+    sample = head[:512]
+    if len(sample) >= 8 and (sample[1::2].count(0) > len(sample) // 3 or sample[0::2].count(0) > len(sample) // 3):
+        return "UTF-16"
+    return None
+
+
+def encoding_hint(head: bytes) -> str:
+    """'' or a sentence to append to a "not UTF-8" message, saying how to convert the file."""
+    found = guess_encoding(head)
+    if found is None:
+        return ""
+    return f"; it looks {found}-encoded: convert it to UTF-8 first (e.g. iconv -f {found} -t UTF-8)"
