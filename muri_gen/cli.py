@@ -19,6 +19,7 @@ app = typer.Typer(
     rich_markup_mode=None,  # plain help and errors: one line per message, greppable in logs
 )
 
+ERRORED_EXIT = 3  # the run finished but some records errored (documented in the README)
 RecipeArg = Annotated[Path, typer.Argument(help="YAML recipe, e.g. pipelines/demo.yaml", show_default=False,
                                            exists=True, dir_okay=False)]
 SetOpt = Annotated[
@@ -72,27 +73,36 @@ def run(
         "--retry-errored", help="Process again the shards that ended with errored records (e.g. after a "
         "server outage); finished requests replay from the caches")] = False,
 ) -> None:
-    """Run a recipe end to end. Re-running the same command on the same output folder resumes it."""
+    """Run a recipe end to end. Re-running the same command on the same output folder resumes it.
+
+    Exit status: 0 when every record was processed (kept or rejected), 3 when some records errored
+    (re-run with --retry-errored to process them again), 1 on an error, 2 on a usage error."""
     from muri_gen.io.readers import InputError
     from muri_gen.runner import RunError, run_recipe
 
     if output is not None and not output.strip():
         usage_error("--output is empty: name the folder the run writes to")
     resolved = _load(recipe, set_, input, output)
+    out = Path(resolved.recipe.output.dir)
     try:
-        log_to_file(Path(resolved.recipe.output.dir) / "run.log")
+        log_to_file(out / "run.log")
         stats = run_recipe(resolved, retry_errored=retry_errored)
     except (InputError, RunError) as exc:
         fail(str(exc))
     except OSError as exc:
-        fail(f"cannot write to {resolved.recipe.output.dir}: {exc.strerror or exc}")
-    out = Path(resolved.recipe.output.dir)
+        if exc.filename is None:  # a write that failed mid-file (a full disk) names no file: name the folder
+            fail(f"cannot write to {out}: {exc.strerror or exc}")
+        raise
     report = out / "report.html"
-    typer.echo(
-        f"done: {stats['input']} records -> {stats['kept']} kept, {stats['rejected']} rejected, "
-        f"{stats['errored']} errored in {sum(stats['wall_seconds'].values()):.1f}s; "
-        + (f"report: {report}" if report.exists() else f"stats: {out / 'stats.json'}")
-    )
+    summary = (f"done: {stats['input']} records -> {stats['kept']} kept, {stats['rejected']} rejected, "
+               f"{stats['errored']} errored in {sum(stats['wall_seconds'].values()):.1f}s; "
+               + (f"report: {report}" if report.exists() else f"stats: {out / 'stats.json'}"))
+    typer.echo(summary)
+    if not stats["errored"]:
+        return
+    typer.secho(f"{stats['errored']} of {stats['input']} records errored (see {out / 'errored'}); once the cause is "
+                f"fixed, run the same command with --retry-errored to process them again", fg=typer.colors.YELLOW, err=True)
+    raise typer.Exit(ERRORED_EXIT)
 
 
 @app.command()
@@ -131,7 +141,11 @@ def stats(output_dir: Annotated[Path, typer.Argument(help="A run's output folder
     path = output_dir / "stats.json"
     if not path.exists():
         fail(f"{path} does not exist: has the run finished?")
-    typer.echo(json.dumps(json.loads(path.read_text()), indent=2, ensure_ascii=False))
+    try:
+        stats_data = json.loads(path.read_bytes())
+    except ValueError as exc:  # JSONDecodeError, or bytes that are not UTF-8
+        fail(f"{path}: not a readable stats file ({exc}); run the recipe again on this folder to rewrite it")
+    typer.echo(json.dumps(stats_data, indent=2, ensure_ascii=False))
 
 
 assets_app = typer.Typer(help="Local assets of the embedded defaults (UDHR text, SmolLM2 as a HF folder).")

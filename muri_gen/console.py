@@ -20,8 +20,10 @@ from typing import NoReturn
 import typer
 from tqdm.auto import tqdm
 from typer.core import TyperGroup
+from typer.exceptions import TyperException
 
 from muri_gen.optional import MissingPackage
+from muri_gen.redact import redact
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(message)s"
 _HANDLER = "muri-gen"  # the name of the handlers installed here, so re-configuring replaces only them
@@ -38,9 +40,26 @@ class _TqdmHandler(logging.StreamHandler):
             self.handleError(record)
 
 
+class _RedactingFormatter(logging.Formatter):
+    """Every line, whichever library logged it (httpx logs each request's URL), without its secrets."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
+
+class _LogFile(logging.FileHandler):
+    """run.log, opened as every output file is: a symbolic link in its place is refused, not followed."""
+
+    def _open(self):
+        from muri_gen.runner.layout import open_output  # here: the runner package imports the whole pipeline
+
+        return open(open_output(self.baseFilename, os.O_WRONLY | os.O_APPEND | os.O_CREAT), "a",
+                    encoding=self.encoding, errors=self.errors)
+
+
 def _install(handler: logging.Handler) -> None:
     handler.set_name(_HANDLER)
-    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    handler.setFormatter(_RedactingFormatter(LOG_FORMAT))
     logging.getLogger().addHandler(handler)
 
 
@@ -59,12 +78,12 @@ def configure_logging(verbose: bool = False) -> None:
 def log_to_file(path: Path) -> None:
     """Also write every log line to ``path`` (a run's run.log), at the levels configure_logging set."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    _install(logging.FileHandler(path, encoding="utf-8"))
+    _install(_LogFile(path, encoding="utf-8"))
 
 
 def fail(message: str) -> NoReturn:
     """A handled error: the command could not do its work (bad input data, a failed run, the network)."""
-    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    typer.secho(f"error: {redact(message)}", fg=typer.colors.RED, err=True)
     raise typer.Exit(1)
 
 
@@ -73,12 +92,37 @@ def usage_error(message: str) -> NoReturn:
     raise typer.BadParameter(message)
 
 
+def describe(exc: BaseException) -> str:
+    """One line a person can act on: the file and the cause, never a traceback."""
+    if isinstance(exc, OSError) and exc.filename is not None:
+        cause = _OS_CAUSES.get(type(exc), exc.strerror or str(exc))
+        return f"{exc.filename}: {cause}"
+    if isinstance(exc, EOFError):  # gzip's "truncated" (click would print only "Aborted!")
+        return f"a compressed file ends early, truncated? ({exc})"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) if isinstance(exc, ValueError) and str(exc) else f"{type(exc).__name__}: {exc}"
+
+
+_OS_CAUSES = {
+    FileExistsError: "exists and is not a folder (a folder is needed here)",
+    NotADirectoryError: "part of this path is a file, not a folder",
+    IsADirectoryError: "is a folder (a file is needed here)",
+}
+
+
 class Commands(TyperGroup):
-    """The command group: a missing optional package, wherever it is imported, ends the command as a
-    handled error with the install hint instead of a traceback."""
+    """The command group and the one error boundary of every command: an error that no command
+    handled (a missing optional package, an unreadable file, a library's exception) ends the
+    command with "error: <file>: <cause>" and exit 1 instead of a traceback (--verbose logs it)."""
 
     def invoke(self, ctx: typer.Context):
         try:
             return super().invoke(ctx)
+        except (TyperException, typer.Exit, typer.Abort, KeyboardInterrupt):
+            raise  # usage errors (exit 2), typer.Exit and Ctrl-C keep their own handling
         except MissingPackage as exc:
             fail(str(exc))
+        except Exception as exc:  # noqa: BLE001 - the boundary: every other error is reported the same way
+            logging.getLogger("muri_gen").debug("traceback of the error below", exc_info=True)
+            fail(describe(exc))

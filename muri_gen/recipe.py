@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -17,7 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from muri_gen import languages
 from muri_gen.backends import get_backend
-from muri_gen.io.encoding import encoding_hint
+from muri_gen.io.encoding import NotUTF8, decode_utf8
+from muri_gen.redact import redact
 from muri_gen.registry import UnknownName
 from muri_gen.sinks import get_sink
 from muri_gen.stages import get_stage
@@ -128,7 +130,8 @@ class ResolvedRecipe:
     source: str
 
     def to_yaml(self) -> str:
-        return yaml.safe_dump(self.recipe.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
+        """The recipe as saved in OUT/recipe.yaml: credentials in URLs, headers and launch_env masked."""
+        return yaml.safe_dump(redact(self.recipe.model_dump(mode="json")), sort_keys=False, allow_unicode=True)
 
     def fingerprint(self) -> str:
         """What decides the rows: changing it on an existing output folder is refused (resume safety)."""
@@ -189,11 +192,10 @@ def load_recipe(
     path = Path(path)
     if not path.is_file():
         raise RecipeError(str(path), [f"recipe file not found: {path}"])
-    raw = path.read_bytes()
     try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise RecipeError(str(path), [f"not UTF-8 text (byte {exc.start}){encoding_hint(raw)}"]) from None
+        text = decode_utf8(path.read_bytes(), str(path))
+    except NotUTF8 as exc:
+        raise RecipeError(str(path), [str(exc).removeprefix(f"{path}: ")]) from None
     try:
         data, lines = load_with_lines(text, str(path))
     except YAMLRefused as exc:
@@ -243,6 +245,10 @@ def validate(data: dict, lines: dict[tuple, int], source: str) -> ResolvedRecipe
         try:
             cls = get_backend(kind, type_)
             backends[ref] = Component(ref, type_, cls, cls.Config.model_validate(options), kind=kind)
+            key_env = getattr(backends[ref].config, "api_key_env", None)
+            if key_env and not os.environ.get(key_env):  # found now, not after hours of filtering
+                problems.append(f"{where(loc + ('api_key_env',))}: the environment variable {key_env} is not set "
+                                "(it holds the API key): export it first")
         except (UnknownName, ValueError) as exc:
             if isinstance(exc, ValidationError):
                 report(exc, loc)

@@ -11,7 +11,8 @@ from pydantic import ValidationError
 
 from export_fakerun import pair_records, write_run
 from muri_gen.export.card import check_card, hub_language
-from muri_gen.export.hub_folder import HubDatasetConfig, export_run, public_recipe
+from muri_gen.export.hub_folder import HubDatasetConfig, export_run
+from muri_gen.redact import redact
 from muri_gen.export.schema import FEATURES, MURI_IT_COLUMNS, SplitFractions
 from muri_gen.sinks import get_sink
 
@@ -84,7 +85,7 @@ def test_credentials_in_a_recipe_are_redacted_and_nothing_else_changes():
                                    "api_key_env": "OPENAI_API_KEY", "max_tokens": 64,
                                    "launch_env": {"HF_TOKEN": "hf_abc", "VLLM_CPU_KVCACHE_SPACE": "2"}}},
               "sinks": [{"sink": "hub_dataset", "tokenizer": "HuggingFaceTB/SmolLM2-135M"}]}
-    assert public_recipe(recipe) == {
+    assert redact(recipe) == {
         "backends": {"llm": {"type": "openai", "base_url": "https://<redacted>@llm.example.org/v1",
                              "api_key_env": "OPENAI_API_KEY", "max_tokens": 64,
                              "launch_env": {"HF_TOKEN": "<redacted>", "VLLM_CPU_KVCACHE_SPACE": "2"}}},

@@ -26,6 +26,17 @@ def _dataset_dir(output_dir: Path, version: str | None = None) -> Path:
     return folder
 
 
+def _check_repo_id(repo_id: str) -> None:
+    """The Hub's own rule for a repo id, checked before anything else (a dry run included)."""
+    from huggingface_hub.errors import HFValidationError
+    from huggingface_hub.utils import validate_repo_id
+
+    try:
+        validate_repo_id(repo_id)
+    except HFValidationError as exc:
+        usage_error(f"--repo-id {repo_id!r}: {str(exc).split(': ', 1)[0]} (e.g. my-org/my-dataset)")
+
+
 def publish_command(
     output_dir: OutputDirArg,
     repo_id: Annotated[str, typer.Option("--repo-id", help="ORG/NAME of the dataset repo on the Hub")],
@@ -40,6 +51,7 @@ def publish_command(
     from muri_gen.export.card import CardError, refresh_card
     from muri_gen.export.publish import PublishError, dry_run as plan_only, publish
 
+    _check_repo_id(repo_id)
     dataset = _dataset_dir(output_dir, version)
     try:
         # a mitigated version's card was written with its before/after measurements: keep it

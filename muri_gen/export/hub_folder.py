@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import shutil
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -27,6 +26,7 @@ from pydantic import Field, model_validator
 from muri_gen import languages
 from muri_gen.curation.score import DEFAULT_CALIBRATION, load_calibration
 from muri_gen.export.schema import FEATURES, SPLITS, SplitFractions, length_summary, missing_pair_reason, to_row
+from muri_gen.redact import redact
 from muri_gen.runner.layout import RunDir, write_atomic
 from muri_gen.sinks import Sink
 from muri_gen.stages.base import StageConfig
@@ -316,24 +316,6 @@ def _recipe_summary(recipe: dict) -> dict:
     }
 
 
-# keys whose values are credentials (HF_TOKEN in launch_env...); api_key_env only names a variable
-_SECRET_KEY = re.compile(r"(?:^|_)(?:token|secret|password|passwd|credentials?|key)$", re.IGNORECASE)
-_URL_CREDENTIALS = re.compile(r"(?<=://)[^/@\s]+@")
-
-
-def public_recipe(value: object, key: str = "") -> object:
-    """The resolved recipe as published beside the data: backends read keys from the environment,
-    so a recipe should hold none, but a value under a secret-looking key or a user:password@ in a
-    URL is replaced by "<redacted>" all the same."""
-    if isinstance(value, dict):
-        return {k: public_recipe(v, str(k)) for k, v in value.items()}
-    if isinstance(value, list):
-        return [public_recipe(v) for v in value]
-    if isinstance(value, str):
-        return "<redacted>" if _SECRET_KEY.search(key) else _URL_CREDENTIALS.sub("<redacted>@", value)
-    return value
-
-
 def export_run(run: RunDir, config: HubDatasetConfig) -> Path:
     """Build OUT/dataset/ (Parquet configs + card) from a finished run, replacing any older one."""
     from muri_gen.export.card import write_card
@@ -345,7 +327,7 @@ def export_run(run: RunDir, config: HubDatasetConfig) -> Path:
     summary = write_dataset_folder(run, config, building)
     write_atomic(run.root / SUMMARY_FILE, json.dumps(summary, indent=2, ensure_ascii=False).encode())
     if run.recipe.exists():
-        recipe = public_recipe(safe_load(run.recipe.read_text(encoding="utf-8"), str(run.recipe)))
+        recipe = redact(safe_load(run.recipe.read_text(encoding="utf-8"), str(run.recipe)))
         write_atomic(building / "recipe.yaml", yaml.safe_dump(recipe, sort_keys=False, allow_unicode=True).encode())
     write_card(run.root, building, config.card_template)
     old = run.root / ".dataset.old"

@@ -24,3 +24,15 @@ def encoding_hint(head: bytes) -> str:
     if found is None:
         return ""
     return f"; it looks {found}-encoded: convert it to UTF-8 first (e.g. iconv -f {found} -t UTF-8)"
+
+
+class NotUTF8(ValueError):
+    """A text file that is not UTF-8; the message names it, the byte and, when it can tell, its encoding."""
+
+
+def decode_utf8(raw: bytes, source: str) -> str:
+    """``raw`` as text (a leading byte-order mark dropped), or NotUTF8 naming ``source``."""
+    try:
+        return raw.decode("utf-8").lstrip("\ufeff")
+    except UnicodeDecodeError as exc:
+        raise NotUTF8(f"{source}: not UTF-8 text (byte {exc.start}){encoding_hint(raw[:4096])}") from None

@@ -28,6 +28,21 @@ COLUMNS = ("item", "id", "language", "instruction", "output", *CRITERIA, "commen
 SCORES_FILE = Path("eval") / "scores.json"
 
 
+# A cell a spreadsheet would run as a formula (OWASP "CSV injection"); "'" is guarded too, so that
+# ``sheet_value`` undoes ``sheet_cell`` exactly and an id reads back as itself.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "'")
+
+
+def sheet_cell(value):
+    """A value as a CSV cell: text a spreadsheet would evaluate gets a leading "'" (shown, never run)."""
+    return "'" + value if isinstance(value, str) and value.startswith(_FORMULA_START) else value
+
+
+def sheet_value(cell: str) -> str:
+    """The value a cell written by ``sheet_cell`` (or the HTML form) stands for."""
+    return cell[1:] if cell.startswith("'") else cell
+
+
 class EvalError(ValueError):
     """A sheet that cannot be read back (missing column, a score outside 1-5, a pair from another run)."""
 
@@ -85,7 +100,7 @@ def export_sheets(run: RunDir, out: Path, per_lang: int = 30, langs: list[str] |
         with open(csv_path, "w", encoding="utf-8", newline="") as fh:
             writer = csv.DictWriter(fh, COLUMNS)
             writer.writeheader()
-            writer.writerows(items)
+            writer.writerows({k: sheet_cell(v) for k, v in item.items()} for item in items)
         html_path = out / f"{code}.html"
         html_path.write_text(form(code, items), encoding="utf-8")
         written += [csv_path, html_path]
@@ -121,7 +136,8 @@ Your choices are kept in this browser while you work; press "Save ratings" at th
 const items = JSON.parse(document.getElementById("items").textContent);
 const criteria = {json.dumps(list(CRITERIA))};
 const columns = {json.dumps(list(COLUMNS))};
-function quote(v) {{ v = String(v ?? ""); return /[",\\n\\r]/.test(v) ? '"' + v.replace(/"/g, '""') + '"' : v; }}
+function quote(v) {{ v = String(v ?? ""); if (/^[=+\\-@\\t\\r']/.test(v)) v = "'" + v;  // as sheet_cell does
+  return /[",\\n\\r]/.test(v) ? '"' + v.replace(/"/g, '""') + '"' : v; }}
 function ratingsCSV() {{
   const lines = [columns.join(",")];
   for (const item of items) {{
@@ -207,10 +223,11 @@ def read_ratings(paths: list[Path], known_ids: set[str] | None = None) -> tuple[
                     scores[criterion] = int(value)
                 if not scores:
                     continue  # the rater skipped this pair
-                if known_ids is not None and row["id"] not in known_ids:
-                    raise EvalError(f"{path}:{line}: pair {row['id']!r} is not a kept row of this run (a sheet from another run?)")
-                ratings.append({"id": row["id"], "language": row["language"], **scores,
-                                "comment": (row.get("comment") or "").strip()})
+                pair_id = sheet_value(row["id"])
+                if known_ids is not None and pair_id not in known_ids:
+                    raise EvalError(f"{path}:{line}: pair {pair_id!r} is not a kept row of this run (a sheet from another run?)")
+                ratings.append({"id": pair_id, "language": sheet_value(row["language"]), **scores,
+                                "comment": sheet_value((row.get("comment") or "").strip())})
     return ratings, len(files)
 
 

@@ -22,7 +22,7 @@ from muri_gen.recipe import ResolvedRecipe
 from muri_gen.io.manifest import input_manifest, manifest_changes
 from muri_gen.io.readers import read_records
 from muri_gen.runner.context import RunContext
-from muri_gen.runner.layout import RunDir, write_atomic, read_jsonl
+from muri_gen.runner.layout import LinkInOutput, RunDir, open_output, read_jsonl, write_atomic
 from muri_gen.runner.shards import SegmentPlan, ShardStats, language_of, write_shard
 
 log = logging.getLogger("muri_gen")
@@ -40,7 +40,7 @@ class RunLock:
         self.fd: int | None = None
 
     def __enter__(self):
-        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        self.fd = open_output(self.path, os.O_RDWR | os.O_CREAT)
         try:
             fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -263,6 +263,8 @@ def run_recipe(resolved: ResolvedRecipe, retry_errored: bool = False) -> dict:
     run_dir = RunDir(resolved.recipe.output.dir)
     try:
         run_dir.create()
+    except LinkInOutput:
+        raise
     except OSError as exc:
         raise RunError(f"cannot create the output folder {run_dir.root}: {exc.strerror}") from None
     with RunLock(run_dir):

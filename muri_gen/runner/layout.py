@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import re
@@ -31,10 +32,36 @@ def safe_part(name: str) -> str:
     return name
 
 
+class LinkInOutput(OSError):
+    """A symbolic link where muri-gen writes: followed, it would overwrite a file outside the output folder."""
+
+    def __init__(self, path: Path | str):
+        super().__init__(errno.ELOOP, "a symbolic link; muri-gen never writes through links in an output folder: "
+                                      "remove it", str(path))
+
+
+def open_output(path: Path | str, flags: int, mode: int = 0o644) -> int:
+    """os.open for every file muri-gen writes: a symbolic link at ``path`` is refused, never followed."""
+    try:
+        return os.open(path, flags | os.O_NOFOLLOW | os.O_CLOEXEC, mode)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise LinkInOutput(path) from None
+        raise
+
+
+def refuse_links(root: Path) -> None:
+    """Refuse an output folder holding a symbolic link (libraries that write into it would follow it)."""
+    for folder, dirs, files in os.walk(root):
+        for name in dirs + files:
+            if os.path.islink(os.path.join(folder, name)):
+                raise LinkInOutput(os.path.join(folder, name))
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
-        with open(tmp, "wb") as fh:
+        with open(open_output(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC), "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
@@ -67,8 +94,10 @@ class RunDir:
         self.lock = self.root / "run.lock"
 
     def create(self) -> None:
-        for folder in (self.root, self.work, self.cache, self.rejected, self.errored):
-            folder.mkdir(parents=True, exist_ok=True)
+        self.root.mkdir(parents=True, exist_ok=True)
+        refuse_links(self.root)
+        for folder in (self.work, self.cache, self.rejected, self.errored):
+            folder.mkdir(exist_ok=True)
 
     # segment 0 is the input split; segment k >= 1 holds what stage group k kept
     def segment_dir(self, segment: int) -> Path:

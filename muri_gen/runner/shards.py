@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from muri_gen.recipe import Component, ResolvedRecipe
+from muri_gen.redact import redact
 from muri_gen.record import Errored, Outcome, Rejected
 from muri_gen.runner.context import RunContext
 from muri_gen.runner.layout import RunDir, jsonl_bytes, read_jsonl, write_atomic
@@ -120,7 +121,8 @@ def process_records(
 def write_shard(run_dir: RunDir, segment: int, shard: int, kept, rejected, errored, stats: ShardStats) -> None:
     """Outcome files first, the .done marker last: a shard without its marker is simply redone."""
     write_atomic(run_dir.outcome_path("rejected", segment, shard), jsonl_bytes(rejected))
-    write_atomic(run_dir.outcome_path("errored", segment, shard), jsonl_bytes(errored))
+    # an error can quote a server's answer, and a server may echo the key it was sent
+    write_atomic(run_dir.outcome_path("errored", segment, shard), jsonl_bytes(redact(errored)))
     write_atomic(run_dir.shard_path(segment, shard), jsonl_bytes(kept))
     write_atomic(run_dir.shard_stats(segment, shard), json.dumps(stats.to_json()).encode())
     write_atomic(run_dir.marker(segment, shard), b"")

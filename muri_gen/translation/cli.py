@@ -22,13 +22,14 @@ def translate(
     option: Annotated[Optional[list[str]], typer.Option("--option", "-o", help="Backend option key=value, e.g. -o model=facebook/nllb-200-distilled-600M")] = None,
 ) -> None:
     """Translate a file or standard input to standard output, keeping line and paragraph breaks."""
-    from muri_gen.yaml_lines import safe_load
     from pydantic import ValidationError
 
     from muri_gen import languages
-    from muri_gen.registry import UnknownName
     from muri_gen.backends import get_backend
+    from muri_gen.io.encoding import decode_utf8
+    from muri_gen.registry import UnknownName
     from muri_gen.translation.documents import DocumentTranslator
+    from muri_gen.yaml_lines import safe_load
 
     try:
         source, target = languages.code3(src), languages.code3(tgt)
@@ -60,7 +61,7 @@ def translate(
     if chosen is None:
         fail(f"{' and '.join(candidates)} cannot translate {languages.get(source).name} ({source}) -> "
              f"{languages.get(target).name} ({target})")
-    text = file.read_text(encoding="utf-8") if file else sys.stdin.read()
+    text = decode_utf8(file.read_bytes() if file else sys.stdin.buffer.read(), str(file or "standard input"))
     if not text.strip():
         fail("nothing to translate: the input is empty")
     chosen.setup()

@@ -28,6 +28,7 @@ from pydantic import Field
 
 from muri_gen.backends.base import LLM, BackendConfig, ChatRequest, ChatResult
 from muri_gen.optional import require
+from muri_gen.redact import secret_env
 
 log = logging.getLogger("muri_gen")
 
@@ -113,7 +114,7 @@ class OpenAICompatibleLLM(LLM):
         env = self.config.api_key_env
         if env is None:
             return {}
-        key = os.environ.get(env)
+        key = secret_env(env)
         if not key:
             raise RuntimeError(f"the environment variable {env} (api_key_env) is not set")
         return {"Authorization": f"Bearer {key}"}
