@@ -12,8 +12,12 @@ def guess_encoding(head: bytes) -> str | None:
     for bom, name in _BOMS:
         if head.startswith(bom):
             return name
-    sample = head[:512]
-    if len(sample) >= 8 and (sample[1::2].count(0) > len(sample) // 3 or sample[0::2].count(0) > len(sample) // 3):
+    even, odd = head[:4096:2], head[1:4096:2]
+    if len(odd) < 4:
+        return None
+    zeros_even, zeros_odd = even.count(0) / len(even), odd.count(0) / len(odd)
+    # UTF-16 puts the NUL of every ASCII character (spaces, JSON punctuation) on one side only
+    if max(zeros_even, zeros_odd) > 0.1 and min(zeros_even, zeros_odd) < 0.01:
         return "UTF-16"
     return None
 

@@ -141,8 +141,41 @@ def _open_binary(path: Path):
     if name.endswith(".gz"):
         return gzip.open(path, "rb")
     if name.endswith(".zst"):
-        return zstandard.ZstdDecompressor().stream_reader(open(path, "rb"), closefd=True)
+        return _ZstdFile(path)
     return open(path, "rb")
+
+
+class _ZstdFile(io.RawIOBase):
+    """A .zst file's decompressed bytes, frame after frame. Unlike zstandard's stream_reader, a file cut
+    short raises EOFError (as gzip does) instead of ending quietly, records lost."""
+
+    def __init__(self, path: Path):
+        self._file = open(path, "rb")
+        self._frame = zstandard.ZstdDecompressor().decompressobj()
+        self._pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while not self._pending:
+            chunk = self._file.read(8192)  # small: what one chunk decompresses to stays bounded
+            if not chunk:
+                if not self._frame.eof:
+                    raise EOFError("the zstd stream ends inside a frame")
+                return 0
+            while chunk:
+                if self._frame.eof:  # the next frame of a multi-frame file
+                    self._frame = zstandard.ZstdDecompressor().decompressobj()
+                self._pending += self._frame.decompress(chunk)
+                chunk = self._frame.unused_data if self._frame.eof else b""
+        size = min(len(buffer), len(self._pending))
+        buffer[:size], self._pending = self._pending[:size], self._pending[size:]
+        return size
+
+    def close(self) -> None:
+        self._file.close()
+        super().close()
 
 
 def _from_mapping(row, position: str, config: InputConfig) -> ReadItem:
