@@ -102,11 +102,16 @@ class Recipe(Strict):
     def _iso639_3(cls, value: list[str] | None) -> list[str] | None:
         if value is None:
             return None
-        codes = []
+        codes, bad = [], []
         for label in value:
-            if not languages.SAFE_CODE.match(label):
-                raise ValueError(f"{label!r} is not a language code (expected e.g. 'spa' or 'spa_Latn')")
-            codes.append(languages.get(label).code)
+            try:
+                if not languages.SAFE_CODE.match(label):
+                    raise languages.UnknownLanguage(f"{label!r} is not a language code")
+                codes.append(languages.get(label).code)
+            except languages.UnknownLanguage as exc:
+                bad.append(str(exc).split(" (")[0])
+        if bad:  # every bad code at once, not the first only
+            raise ValueError("; ".join(bad) + " (expected ISO 639-1/3 codes, e.g. 'es', 'spa' or 'spa_Latn')")
         return codes
 
 
@@ -224,7 +229,7 @@ def validate(data: dict, lines: dict[tuple, int], source: str) -> ResolvedRecipe
     def report(exc: ValidationError, prefix: tuple) -> None:
         for err in exc.errors():
             loc = prefix + tuple(err["loc"])
-            problems.append(f"{where(loc)}: {err['msg']}")
+            problems.append(f"{where(loc)}: {err['msg'].removeprefix('Value error, ')}")
 
     try:
         recipe = Recipe.model_validate(data)

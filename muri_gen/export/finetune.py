@@ -116,7 +116,12 @@ class _TokenCounter:
     def __init__(self, name_or_path: str):
         from transformers import AutoTokenizer
 
-        self.tokenizer = AutoTokenizer.from_pretrained(name_or_path)
+        if name_or_path.startswith(("/", ".", "~")) and not Path(name_or_path).expanduser().is_dir():
+            raise FinetuneExportError(f"--tokenizer {name_or_path}: no such folder (give a tokenizer folder or a Hub id)")
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(name_or_path)
+        except (OSError, ValueError) as exc:  # not on the Hub, offline, or a folder without a tokenizer
+            raise FinetuneExportError(f"--tokenizer {name_or_path}: cannot load it ({exc})") from None
 
     def _count(self, text: str) -> int:
         return len(self.tokenizer(text, add_special_tokens=True)["input_ids"])
