@@ -1,6 +1,7 @@
 """The muri-gen command line: one thin function per command; the work lives in the package."""
 from __future__ import annotations
 
+import errno
 import json
 from pathlib import Path
 from typing import Annotated, Optional
@@ -19,6 +20,7 @@ app = typer.Typer(
     rich_markup_mode=None,  # plain help and errors: one line per message, greppable in logs
 )
 
+_FULL_OR_READ_ONLY = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG)
 ERRORED_EXIT = 3  # the run finished but some records errored (documented in the README)
 RecipeArg = Annotated[Path, typer.Argument(help="YAML recipe, e.g. pipelines/demo.yaml", show_default=False,
                                            exists=True, dir_okay=False)]
@@ -90,9 +92,9 @@ def run(
     except (InputError, RunError) as exc:
         fail(str(exc))
     except OSError as exc:
-        if exc.filename is None:  # a write that failed mid-file (a full disk) names no file: name the folder
-            fail(f"cannot write to {out}: {exc.strerror or exc}")
-        raise
+        if exc.filename is None and exc.errno in _FULL_OR_READ_ONLY:  # a failed write names no file: the folder
+            fail(f"cannot write to {out}: {exc.strerror}")
+        raise  # any other: the error boundary names the file and the cause
     report = out / "report.html"
     summary = (f"done: {stats['input']} records -> {stats['kept']} kept, {stats['rejected']} rejected, "
                f"{stats['errored']} errored in {sum(stats['wall_seconds'].values()):.1f}s; "

@@ -175,3 +175,31 @@ def test_a_utf16_or_32_file_gets_an_encoding_hint_and_no_phantom_record(tmp_path
     path.write_bytes("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in udhr_rows[:3]).encode(encoding))
     with pytest.raises(InputError, match=rf"wide.jsonl: not UTF-8; it looks UTF-(16|32)-encoded: convert it"):
         read(path)
+
+
+def test_a_file_of_an_unknown_format_is_refused_naming_the_formats_that_exist(tmp_path):
+    (tmp_path / "table.csv").write_text("id,text\n1,hola\n")
+    with pytest.raises(InputError) as info:
+        read(tmp_path / "table.csv")
+    message = str(info.value)
+    assert message.startswith(f"{tmp_path / 'table.csv'}: cannot tell the format from its name; muri-gen reads JSON Lines")
+    assert "input.format: auto, jsonl, parquet, text_folder, hf_disk or hf_hub" in message
+    assert set(InputConfig.model_fields["format"].annotation.__args__) == {
+        "auto", "jsonl", "parquet", "text_folder", "hf_disk", "hf_hub"}  # the values the message names
+
+
+@pytest.mark.parametrize("broken", ["cut", "junk"])
+@pytest.mark.parametrize("suffix", [".jsonl.gz", ".jsonl.zst", ".parquet"])
+def test_a_truncated_or_corrupt_file_stops_the_read_naming_it(tmp_path, udhr_rows, suffix, broken):
+    rows = udhr_rows[:50]
+    if suffix == ".parquet":
+        sink = tmp_path / "whole.parquet"
+        pq.write_table(pa.table({"id": [r["id"] for r in rows], "text": [r["text"] for r in rows]}), sink)
+        payload = sink.read_bytes()
+    else:
+        payload = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode()
+        payload = gzip.compress(payload) if suffix.endswith(".gz") else zstandard.ZstdCompressor().compress(payload)
+    path = tmp_path / f"corpus{suffix}"
+    path.write_bytes(payload[: len(payload) * 2 // 3] if broken == "cut" else b"\x00junk" + payload[5:])
+    with pytest.raises(InputError, match=rf"^{path}: cannot read it: "):
+        read(path)

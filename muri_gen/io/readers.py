@@ -107,7 +107,10 @@ def input_files(config: InputConfig) -> list[InputFile]:
 
 def read_records(config: InputConfig) -> Iterator[ReadItem]:
     """Every input record once, in a stable order (so shards are the same on every re-run)."""
-    items = _read_hf_hub(config) if config.format == "hf_hub" else _read_local(config)
+    if config.format == "hf_hub":
+        items = _named_errors(config.path, _read_hf_hub(config))
+    else:
+        items = _read_local(config)
     for count, item in enumerate(items, start=1):
         yield item
         if config.limit is not None and count >= config.limit:
@@ -117,15 +120,20 @@ def read_records(config: InputConfig) -> Iterator[ReadItem]:
 def _read_local(config: InputConfig) -> Iterator[ReadItem]:
     files = input_files(config)
     if files and files[0].format == "hf_disk":
-        yield from _read_hf_disk(Path(config.path).expanduser(), config)
+        yield from _named_errors(config.path, _read_hf_disk(Path(config.path).expanduser(), config))
         return
     for file in files:
-        try:
-            yield from _READERS[file.format](file, config)
-        except InputError:
-            raise
-        except (OSError, EOFError, ValueError, zstandard.ZstdError) as exc:  # corrupt, truncated or unreadable
-            raise InputError(f"{file.path}: cannot read it: {_cause(exc)}") from None
+        yield from _named_errors(file.path, _READERS[file.format](file, config))
+
+
+def _named_errors(source, items: Iterator[ReadItem]) -> Iterator[ReadItem]:
+    """``items``, but a corrupt, truncated or unreachable source stops the run naming it and the cause."""
+    try:
+        yield from items
+    except InputError:
+        raise
+    except (OSError, EOFError, ValueError, zstandard.ZstdError) as exc:
+        raise InputError(f"{source}: cannot read it: {_cause(exc)}") from None
 
 
 def _cause(exc: Exception) -> str:
