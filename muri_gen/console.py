@@ -101,7 +101,8 @@ def describe(exc: BaseException) -> str:
         return f"a compressed file ends early, truncated? ({exc})"
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror
-    return str(exc) if isinstance(exc, ValueError) and str(exc) else f"{type(exc).__name__}: {exc}"
+    # a library's own message usually names what it could not find; the class name only adds noise
+    return str(exc) if isinstance(exc, (OSError, ValueError)) and str(exc) else f"{type(exc).__name__}: {exc}"
 
 
 _OS_CAUSES = {

@@ -245,8 +245,14 @@ def _case_unset_api_key_env(tmp_path, recipe_text):
             "line 7: backends.llm.api_key_env: the environment variable MURI_TEST_UNSET_KEY is not set")
 
 
+def _case_missing_model(tmp_path, recipe_text):
+    (tmp_path / "r.yaml").write_text(recipe_text.replace("  - {stage: normalize}", "  - {stage: language_id, backend: lid}")
+                                     + f"backends:\n  lid: {{kind: lid, type: fasttext, model_path: {tmp_path / 'lid.bin'}}}\n")
+    return ["run", tmp_path / "r.yaml"], 1, f"error: fastText LID model not found: {tmp_path / 'lid.bin'}"
+
+
 BOUNDARY_CASES = [_case_corrupt_stats, _case_translate_utf16, _case_translate_binary, _case_eval_export_to_a_file,
-                  _case_bias_trace_to_a_folder, _case_missing_tokenizer, _case_empty_output, _case_unset_api_key_env]
+                  _case_bias_trace_to_a_folder, _case_missing_tokenizer, _case_empty_output, _case_unset_api_key_env, _case_missing_model]
 
 
 @pytest.mark.parametrize("case", BOUNDARY_CASES, ids=lambda case: case.__name__.removeprefix("_case_"))

@@ -36,7 +36,7 @@ class InputFile:
 
     path: Path
     name: str
-    format: str  # jsonl, parquet, text_folder (one document per file) or hf_disk (part of a saved dataset)
+    format: str  # jsonl, parquet, text_folder (one document per .txt file) or hf_disk (part of a saved dataset)
 
 
 _COMPRESSED = ("", ".gz", ".zst")
@@ -66,7 +66,7 @@ def detect_format(path: Path) -> str:
             return "hf_disk"
         return "folder"
     fmt = format_of_name(path.name)
-    if fmt is None or fmt == "text_folder":
+    if fmt is None:
         raise InputError(f"{path}: cannot tell the format from its name; muri-gen reads {READABLE} files, "
                          "folders of them and saved Hugging Face datasets (input.format: auto, jsonl, parquet, "
                          "text_folder, hf_disk or hf_hub)")
@@ -85,8 +85,6 @@ def input_files(config: InputConfig) -> list[InputFile]:
     if fmt == "hf_disk":
         return [InputFile(p, str(p.relative_to(path)), "hf_disk") for p in sorted(path.rglob("*")) if p.is_file()]
     if path.is_file():
-        if fmt == "text_folder":
-            raise InputError(f"{path}: format text_folder needs a folder of .txt files")
         return [InputFile(path, path.name, fmt)]
     files, unreadable = [], []
     for file in sorted(p for p in path.rglob("*") if p.is_file() and not _is_documentation(p)):
