@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from muri_gen.cli import ERRORED_EXIT
 from muri_gen.runner.layout import RunDir
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -86,7 +87,7 @@ def everything(out: Path):
 
 
 def kill_and_resume(args: list, out: Path, gate: Path, targets: list[int] | None, rng: random.Random, seed: int,
-                    seconds: float | tuple[float, float] = 0.05) -> list[int]:
+                    seconds: float | tuple[float, float] = 0.05, exit_code: int = 0) -> list[int]:
     """Ten times in a row: start the run, wait until ``progress`` reaches the attempt's target (no
     targets: do not wait) and a random delay (up to ``seconds``, or within a (low, high) range), then
     kill -9 it. Then open the run's gate sink and let it finish. Returns the progress at each kill."""
@@ -105,7 +106,7 @@ def kill_and_resume(args: list, out: Path, gate: Path, targets: list[int] | None
         points.append(progress(out))
     gate.touch()
     resumed = start(*args)
-    assert resumed.wait(timeout=1800) == 0, f"seed {seed}, kills at {points}: {tail(resumed)}"
+    assert resumed.wait(timeout=1800) == exit_code, f"seed {seed}, kills at {points}: {tail(resumed)}"
     return points
 
 
@@ -122,13 +123,13 @@ def test_ten_kills_in_a_row_then_resume_gives_the_uninterrupted_dataset(tmp_path
     clean_recipe = write_recipe(tmp_path, corpus, "clean")
     (tmp_path / "clean.gate").touch()
     clean = start(clean_recipe)
-    assert clean.wait(timeout=600) == 0, tail(clean)
+    assert clean.wait(timeout=600) == ERRORED_EXIT, tail(clean)  # test_error_every errors records on purpose
     markers = progress(tmp_path / "clean")  # every shard of every segment, the split and the fits
 
     out = tmp_path / "killed"
     targets = sorted(rng.sample(range(1, markers + 1), 10))  # the last ones land in the sinks' turn
     kills = kill_and_resume([write_recipe(tmp_path, corpus, "killed")], out, tmp_path / "killed.gate", targets,
-                            rng, seed)
+                            rng, seed, exit_code=ERRORED_EXIT)
     kept, rejected, errored, stats = everything(out)
     assert (kept, rejected, errored, stats) == everything(tmp_path / "clean"), f"seed {seed}, kills at progress {kills}"
     assert (out / "filtered" / "records.jsonl").read_bytes() == (tmp_path / "clean" / "filtered" / "records.jsonl").read_bytes()
