@@ -8,6 +8,11 @@ text, or a closed-class word from ``<lang>-pronoun-context.txt`` ("saw her at", 
 one does. Known misses of the rule: a bare noun or verb after an object pronoun ("gave her
 flowers" -> "gave his flowers", "made her cry" -> "made his cry").
 
+A word listed with the reading ``agr`` (Portuguese "o"/"a", Catalan "el"/"la") is a determiner or
+possessive that agrees with the noun after it: it is swapped only when the next word, across spaces
+only, is swapped too ("o meu filho" -> "a minha filha", "o livro" stays). Adjectives after the noun
+are not reached this way.
+
 Names are only swapped when the caller passes a name list (same two-column format).
 """
 from __future__ import annotations
@@ -21,7 +26,7 @@ import regex
 from muri_gen.resources import bundled
 
 SWAPS_DIR = bundled("data", "filters", "bias", "swaps")
-READINGS = ("det", "pron")
+READINGS = ("det", "pron", "agr")
 _WORD = regex.compile(r"(?<![\w-])\w[\w-]*")
 
 
@@ -41,7 +46,7 @@ def _read_pairs(path: Path) -> list[tuple[str, str, str]]:
             continue
         cells = line.split("\t")
         if len(cells) not in (2, 3) or (len(cells) == 3 and cells[2] not in READINGS):
-            raise ValueError(f"{path}:{number}: expected 'male<TAB>female[<TAB>det|pron]', got {line!r}")
+            raise ValueError(f"{path}:{number}: expected 'male<TAB>female[<TAB>det|pron|agr]', got {line!r}")
         if any(" " in cell.strip() for cell in cells[:2]):
             raise ValueError(f"{path}:{number}: entries are single words (hyphens allowed), got {line!r}")
         pairs.append((cells[0].strip(), cells[1].strip(), cells[2] if len(cells) == 3 else ""))
@@ -85,7 +90,8 @@ class GenderSwapper:
         return "det"
 
     def find(self, text: str) -> list[Swap]:
-        swaps = []
+        swaps: list[Swap | None] = []
+        agreeing: list[int] = []  # indexes of words swapped only before a swapped word
         # every word is looked up (faster than one alternation of all list words); hyphens belong to
         # the word, so "father-in-law" is one word and "man-made" is left alone
         for match in _WORD.finditer(text):
@@ -94,12 +100,22 @@ class GenderSwapper:
             key = source.lower()
             if text.startswith(".", end) and key + "." in self._targets:  # "Mr." before "Mr"
                 key, end, source = key + ".", end + 1, source + "."
-            options = self._targets.get(key)
-            if options is None:
+            options = self._targets.get(key, {})
+            if set(options) == {"agr"}:
+                agreeing.append(len(swaps))
+                target = options["agr"]
+            elif options:
+                target = options.get("") or options.get(self._reading(text, end)) or next(iter(options.values()))
+            else:
+                swaps.append(None)
                 continue
-            target = options.get("") or options.get(self._reading(text, end)) or next(iter(options.values()))
             swaps.append(Swap(start, end, source, _match_case(source, target), self._gender[key]))
-        return swaps
+        # right to left, so "o meu filho" swaps "meu" (before "filho") and then "o" (before "meu")
+        for index in reversed(agreeing):
+            following = swaps[index + 1] if index + 1 < len(swaps) else None
+            if following is None or text[swaps[index].end:following.start].strip():
+                swaps[index] = None
+        return [s for s in swaps if s is not None]
 
     def swap(self, text: str) -> tuple[str, list[Swap]]:
         swaps = self.find(text)
