@@ -90,7 +90,7 @@ def _udhr_run(tmp_path) -> RunDir:
                        "Como maestro, él debe explicar el derecho a la educación. ¿Qué dice?"),
     }
     rows = []
-    for declaration in declarations(["spa", "cat"]):
+    for declaration in declarations(["spa", "epo"]):
         for doc in documents(declaration):
             key = doc["id"].split("-", 2)[2]
             instruction_en, instruction_es = instructions.get(key, ("What does this article say?", "¿Qué dice este artículo?"))
@@ -115,12 +115,12 @@ def test_sink_writes_the_per_stage_trace_and_plots(tmp_path):
 
     BiasTraceSink(BiasTraceConfig(ci_samples=100), Context()).write(run)
     trace = json.loads((run.root / "bias" / "trace.json").read_text())
-    assert trace["rows_per_language"] == {"cat": 31, "spa": 31}
+    assert trace["rows_per_language"] == {"epo": 31, "spa": 31}
     stages = trace["stages"]
     assert set(stages) == {"native_document", "english_document", "english_instruction", "native_instruction"}
-    # Catalan has no lexicon: said so, never zeros
-    assert "no lexicon for 'cat'" in stages["native_document"]["languages"]["cat"]["skipped"]
-    assert "occupations" not in stages["native_document"]["languages"]["cat"]
+    # Esperanto has no lexicon: said so, never zeros
+    assert "no lexicon for 'epo'" in stages["native_document"]["languages"]["epo"]["skipped"]
+    assert "occupations" not in stages["native_document"]["languages"]["epo"]
     assert trace["missing_fields"] == {"instruction": 31}
     # English instructions were written for this test: a lawyer with "his", a nurse with "her", a teacher with "he"
     generated = stages["english_instruction"]["languages"]["spa"]["occupations"]
@@ -129,13 +129,13 @@ def test_sink_writes_the_per_stage_trace_and_plots(tmp_path):
     native = stages["native_instruction"]["languages"]["spa"]["occupations"]
     assert native["nurse"]["female"] == 1 and native["teacher"]["male"] == 1  # "una enfermera", "maestro ... él"
     amplification = trace["amplification"]["english_instruction_vs_english_document"]
-    assert set(amplification) >= {"overall", "spa", "cat"}
+    assert set(amplification) >= {"overall", "spa", "epo"}
     summary = trace["summary"]
     assert summary["english_instruction"]["languages"]["spa"]["occupations_with_evidence"] == 3
-    assert "cat" in summary["native_document"]["skipped"]
+    assert "epo" in summary["native_document"]["skipped"]
     curve = trace["bias_ratio"]
     assert curve[0]["synthetic_share"] == 0 and curve[-1]["synthetic_share"] == 1
-    for language in ("spa", "cat"):
+    for language in ("spa", "epo"):
         png = run.root / trace["plots"][language]
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

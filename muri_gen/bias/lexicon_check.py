@@ -6,9 +6,10 @@
   a noun of that gender in Apertium's monolingual dictionary of the language; epicene occupation
   forms must exist there at all.
 - ``coverage``: the share of the gendered person words of a real text that the lexicon finds. The
-  reference comes from Apertium, not from the lexicon: a token counts when Apertium reads it as a
-  masculine or feminine noun whose lemma has a form of the other gender (``enfermeira`` ->
-  ``enfermeiro``; ``casa`` has none). Animals (``gata``) count too, so the share is a lower bound.
+  reference comes from Apertium: a token counts when Apertium reads it as a masculine or feminine
+  noun whose lemma has a form of the other gender (``enfermeira`` -> ``enfermeiro``; ``casa`` has
+  none), or as a noun of the gender the lexicon gives it (pairs of two lemmas: ``homem``/``mulher``).
+  Animals (``gata``) and nationalities used as nouns count too, so the share is a lower bound.
 """
 from __future__ import annotations
 
@@ -135,8 +136,11 @@ def coverage(texts: list[str], language: str) -> Coverage:
     tokens = [normalize_word(t) for text in texts for t in TOKEN.findall(text)]
     analyses = apertium.analyse(sorted(set(tokens)))
     result = Coverage(lexicon.language, tokens=len(tokens))
+    apertium.has_other_gender([n for readings in analyses.values() for n in apertium.nouns(readings)])  # one batch
     for token in tokens:
-        reference = apertium.gendered_person_word(apertium.nouns(analyses.get(token, [])))
+        nouns = apertium.nouns(analyses.get(token, []))
+        listed = words.get(token)
+        reference = apertium.gendered_person_word(nouns) or (listed and any(GENDER[g] == listed for _, g, _ in nouns))
         if reference:
             result.reference += 1
             if token in words:
