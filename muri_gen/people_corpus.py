@@ -1,0 +1,122 @@
+"""The demo's second corpus: real native text that names people's occupations and genders.
+
+The UDHR names no occupation, so on it alone the bias trace has nothing to count. These documents
+are quotations, jokes and typing-practice paragraphs shipped in Debian packages (their copyright
+files are summarised in pipelines/data/README.md): written by people in their language, not
+translated by machine and not written for this project.
+
+    python -m muri_gen.people_corpus      (make system installs the packages) -> pipelines/data/people-demo.jsonl
+
+A document is chosen when one of its sentences names an occupation of the language's bias lexicon
+together with a gender signal; at most ``PER_OCCUPATION`` documents per occupation and language, in
+a seeded order, so the few documents the demo can afford cover as many occupations as they can.
+"""
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from muri_gen.bias.counting import CooccurrenceCounter, split_sentences
+from muri_gen.record import stable_hash
+
+FORTUNES = Path("/usr/share/games/fortunes")
+KLAVARO = Path("/usr/share/klavaro")
+OUTPUT = Path(__file__).resolve().parent.parent / "pipelines" / "data" / "people-demo.jsonl"
+MIN_CHARS, MAX_CHARS = 120, 900  # long enough to translate and instruct on, short enough for the demo
+PER_OCCUPATION = 1
+SEED = "people-demo-v1"
+
+
+@dataclass(frozen=True)
+class Source:
+    language: str  # ISO 639-3, as the demo declares it
+    package: str  # the Debian package that ships the files
+    files: tuple[str, ...]  # globs under /usr/share
+    separator: str  # between documents: a "%" line (fortune files) or a blank line
+    documents: int  # how many the demo takes
+
+
+# Debian package -> documents; the number per language keeps `make demo` in its time budget
+SOURCES = (
+    Source("por", "fortunes-br", ("games/fortunes/brasil",), "%", 6),
+    Source("spa", "fortunes-es", ("games/fortunes/es/*.fortunes",), "%", 6),
+    Source("ita", "fortunes-it", ("games/fortunes/it/*", "games/fortunes/italia"), "%", 6),
+    Source("cat", "klavaro", ("klavaro/ca.paragraphs",), "", 2),
+    Source("glg", "klavaro", ("klavaro/gl.paragraphs",), "", 2),
+    Source("fra", "klavaro", ("klavaro/fr.paragraphs",), "", 2),
+)
+
+
+class MissingPackage(RuntimeError):
+    pass
+
+
+def source_files(source: Source, root: Path = Path("/usr/share")) -> list[Path]:
+    files = sorted({p.resolve() for pattern in source.files for p in root.glob(pattern)
+                    if p.is_file() and p.suffix not in (".dat", ".u8")})
+    if not files:
+        raise MissingPackage(f"no files of {source.package} under {root}: apt-get install {source.package} (make system)")
+    return files
+
+
+def split_documents(text: str, separator: str) -> list[str]:
+    """Fortune files separate entries with a '%' line, klavaro with blank lines. Lines wrapped for an
+    80-column terminal are joined (the translation layer reads each line as a segment); blank lines
+    stay paragraph breaks."""
+    if separator:
+        chunks = re.split(rf"^{re.escape(separator)}\s*$", text, flags=re.MULTILINE)
+    else:
+        chunks = re.split(r"\n\s*\n", text)
+    documents = []
+    for chunk in chunks:
+        paragraphs = [" ".join(line.strip() for line in p.splitlines() if line.strip()) for p in re.split(r"\n\s*\n", chunk)]
+        document = "\n\n".join(p for p in paragraphs if p)
+        if document:
+            documents.append(document)
+    return documents
+
+
+def occupations_with_gender(counter: CooccurrenceCounter, text: str) -> set[str]:
+    """Occupations named in a sentence that also carries a gender signal."""
+    found = set()
+    for sentence in split_sentences(text, counter.language):
+        found |= {name for name, (female, male) in counter.window(sentence).items() if female or male}
+    return found
+
+
+def choose(source: Source, root: Path = Path("/usr/share")) -> list[dict]:
+    counter = CooccurrenceCounter(source.language)
+    candidates = []
+    for path in source_files(source, root):
+        for number, text in enumerate(split_documents(path.read_text(encoding="utf-8", errors="replace"), source.separator)):
+            if MIN_CHARS <= len(text) <= MAX_CHARS and "\ufffd" not in text:
+                candidates.append((f"{path.name}-{number}", text))
+    candidates.sort(key=lambda c: stable_hash(SEED, source.language, c[0]))
+    chosen, used = [], Counter()
+    for key, text in candidates:
+        named = occupations_with_gender(counter, text)
+        if not named or all(used[name] >= PER_OCCUPATION for name in named):
+            continue
+        used.update(named)
+        chosen.append({"id": f"people-{source.language}-{key}", "text": text, "language": source.language,
+                       "source": source.package})
+        if len(chosen) == source.documents:
+            break
+    return chosen
+
+
+def build(path: Path = OUTPUT, root: Path = Path("/usr/share")) -> Counter:
+    rows = [row for source in SOURCES for row in choose(source, root)]
+    path.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows), encoding="utf-8")
+    return Counter(row["language"] for row in rows)
+
+
+if __name__ == "__main__":
+    try:
+        print(dict(build()))
+    except MissingPackage as exc:
+        sys.exit(str(exc))
