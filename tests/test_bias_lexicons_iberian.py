@@ -1,0 +1,116 @@
+"""Portuguese, Catalan and Galician bias lexicons against Apertium's dictionaries and real text, the
+demo's people corpus (Debian fortunes and klavaro), the trace on it, and swaps with agreement."""
+import json
+from pathlib import Path
+
+import pytest
+
+from muri_gen.assets import udhr_declarations
+from muri_gen.backends.translate.apertium import ApertiumConfig, ApertiumTranslator
+from muri_gen.bias import derive_gender_words
+from muri_gen.bias.lexicon_check import coverage, form_problems
+from muri_gen.bias.lexicons import LEXICON_DIR, load_lexicon
+from muri_gen.bias.mitigate.swap import swapper
+from muri_gen.bias.trace import trace_rows
+from muri_gen.corpora import documents, read_declaration
+from muri_gen import people_corpus
+
+ROOT = Path(__file__).resolve().parent.parent
+PEOPLE = ROOT / "pipelines" / "data" / "people-demo.jsonl"
+NEW = ("pt", "ca", "gl")
+
+
+def people_rows() -> list[dict]:
+    return [json.loads(line) for line in PEOPLE.read_text(encoding="utf-8").splitlines()]
+
+
+def udhr(code: str) -> list[str]:
+    return [d["text"] for d in documents(read_declaration(udhr_declarations() / f"{code}.html"))]
+
+
+@pytest.mark.parametrize("language", NEW)
+def test_gendered_words_have_their_gender_in_apertiums_dictionary(language):
+    lexicon = load_lexicon(language)
+    assert len(lexicon.occupations) >= 37
+    assert len(lexicon.female_words) > 100 and len(lexicon.male_words) > 90
+    conflicts = [p for p in form_problems(language) if "unknown" not in p]
+    assert conflicts == []
+
+
+def test_derived_gender_words_rebuild_byte_for_byte(tmp_path, monkeypatch):
+    shipped = {code: (LEXICON_DIR / "gender" / f"{code}.tsv").read_text(encoding="utf-8") for code in NEW}
+    copy = tmp_path / "gender"
+    copy.mkdir()
+    for code, text in shipped.items():
+        (copy / f"{code}.tsv").write_text(text.split(derive_gender_words.DERIVED)[0], encoding="utf-8")
+    (copy / "es.tsv").write_text((LEXICON_DIR / "gender" / "es.tsv").read_text(encoding="utf-8"), encoding="utf-8")
+    monkeypatch.setattr(derive_gender_words, "LEXICON_DIR", tmp_path)
+    for code, words in derive_gender_words.derive().items():
+        derive_gender_words.write(code, words)
+        assert (copy / f"{code}.tsv").read_text(encoding="utf-8") == shipped[code], code
+
+
+# floors a little under the shares measured and reported in filters/bias/README.md
+@pytest.mark.parametrize("language,code,floor", [("pt", "por_PT", 0.45), ("ca", "cat", 0.2), ("gl", "glg", 0.3)])
+def test_lexicon_finds_most_gendered_person_words_of_the_udhr(language, code, floor):
+    result = coverage(udhr(code), language)
+    assert result.reference >= 10
+    assert result.share >= floor, result.as_dict()
+
+
+def test_portuguese_lexicon_covers_the_brazilian_fortunes():
+    texts = people_corpus.split_documents(Path("/usr/share/games/fortunes/brasil").read_text(encoding="utf-8"), "%")
+    result = coverage(texts, "pt")
+    assert result.reference > 800 and result.share >= 0.55, result.as_dict()
+
+
+def test_people_corpus_rebuilds_from_the_debian_packages(tmp_path):
+    counts = people_corpus.build(tmp_path / "people.jsonl")
+    assert (tmp_path / "people.jsonl").read_bytes() == PEOPLE.read_bytes()
+    assert counts == {"por": 6, "spa": 6, "ita": 6, "cat": 2, "glg": 1, "fra": 1}
+
+
+def test_every_people_document_names_an_occupation_with_a_gender():
+    from muri_gen.bias.counting import CooccurrenceCounter
+
+    for row in people_rows():
+        assert people_corpus.occupations_with_gender(CooccurrenceCounter(row["language"]), row["text"]), row["id"]
+        assert "\n\n" not in row["text"] or all(p.strip() for p in row["text"].split("\n\n"))
+
+
+def test_trace_of_the_people_corpus_has_native_and_english_evidence():
+    """Native documents in six languages, the Spanish ones translated to English by Apertium."""
+    rows = people_rows()
+    spanish = [r for r in rows if r["language"] == "spa"]
+    english = ApertiumTranslator(ApertiumConfig()).translate_batch(
+        [r["text"] for r in spanish], "spa", "eng")
+    for row, text_en in zip(spanish, english):
+        row["text_en"] = text_en
+    trace = trace_rows(rows, ci_samples=50)
+    native = trace["summary"]["native_document"]["languages"]
+    assert set(native) == {"por", "spa", "ita", "cat", "glg", "fra"}
+    assert all(native[lang]["occupations_with_evidence"] >= 1 for lang in native)
+    assert native["por"]["occupations_with_evidence"] >= 5 and native["ita"]["occupations_with_evidence"] >= 5
+    writer = trace["stages"]["native_document"]["languages"]["spa"]["occupations"]["writer"]
+    assert writer["male"] >= 2 and writer["female"] >= 1  # "Escritor estadounidense", "Escritora y editora"
+    # in English the writers are still there, but "Escritora"/"Escritor" both became "Writer": the
+    # gender was in the occupation's form and the translation dropped it
+    english_writer = trace["stages"]["english_document"]["languages"]["spa"]["occupations"]["writer"]
+    assert english_writer["sentences"] >= 3 and english_writer["female"] == english_writer["male"] == 0
+    assert trace["stages"]["native_document"]["languages"]["por"]["overall_sta"] is not None
+
+
+@pytest.mark.parametrize("language,text,expected", [
+    # from fortunes-br (people-demo.jsonl): the secretary asks "Doutor Matheus"
+    ("pt", "o secretário, preenchendo o cheque, pergunta: - Doutor Matheus",
+     "a secretária, preenchendo o cheque, pergunta: - Doutora Matheus"),
+    ("pt", "Com seis anos de idade eu queria ser cozinheiro.", "Com seis anos de idade eu queria ser cozinheira."),
+    ("pt", "O meu filho e a sua irmã; o livro do médico.", "A minha filha e o seu irmão; o livro do médico."),
+    # from klavaro ca.paragraphs: "el mestre d'aquell poble"
+    ("ca", "És el cas, que el mestre d'aquell poble tot ho feia aprendre cantant.",
+     "És el cas, que la mestra d'aquell poble tot ho feia aprendre cantant."),
+    ("gl", "Para o campesiño tradicional o papel do sol era fundamental",
+     "Para a campesiña tradicional o papel do sol era fundamental"),
+])
+def test_swaps_change_the_agreeing_article_and_leave_other_words(language, text, expected):
+    assert swapper(language).swap(text)[0] == expected
