@@ -7,9 +7,10 @@ translated by machine and not written for this project.
 
     python -m muri_gen.people_corpus      (make system installs the packages) -> pipelines/data/people-demo.jsonl
 
-A document is chosen when one of its sentences names an occupation of the language's bias lexicon
-together with a gender signal; at most ``PER_OCCUPATION`` documents per occupation and language, in
-a seeded order, so the few documents the demo can afford cover as many occupations as they can.
+A document is chosen when the demo's quality filter keeps it and one of its sentences names an
+occupation of the language's bias lexicon together with a gender signal; at most
+``PER_OCCUPATION`` documents per occupation and language, in a seeded order, so the few documents
+the demo can afford cover as many occupations as they can.
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from pathlib import Path
 
 from muri_gen.bias.counting import CooccurrenceCounter, split_sentences
 from muri_gen.record import stable_hash
+from muri_gen.stages.quality import QualityConfig, QualityFilter
 
 FORTUNES = Path("/usr/share/games/fortunes")
 KLAVARO = Path("/usr/share/klavaro")
@@ -88,8 +90,15 @@ def occupations_with_gender(counter: CooccurrenceCounter, text: str) -> set[str]
     return found
 
 
-def choose(source: Source, root: Path = Path("/usr/share")) -> list[dict]:
-    counter = CooccurrenceCounter(source.language)
+def quality_filter() -> QualityFilter:
+    """The demo's quality stage, as its recipe configures it (defaults)."""
+    stage = QualityFilter(QualityConfig(), context=None)
+    stage.setup()
+    return stage
+
+
+def choose(source: Source, root: Path = Path("/usr/share"), quality: QualityFilter | None = None) -> list[dict]:
+    counter, quality = CooccurrenceCounter(source.language), quality or quality_filter()
     candidates = []
     for path in source_files(source, root):
         for number, text in enumerate(split_documents(path.read_text(encoding="utf-8", errors="replace"), source.separator)):
@@ -101,6 +110,8 @@ def choose(source: Source, root: Path = Path("/usr/share")) -> list[dict]:
         named = occupations_with_gender(counter, text)
         if not named or all(used[name] >= PER_OCCUPATION for name in named):
             continue
+        if quality.keep({"text": text, "language": source.language}) is not True:
+            continue
         used.update(named)
         chosen.append({"id": f"people-{source.language}-{key}", "text": text, "language": source.language,
                        "source": source.package})
@@ -110,7 +121,8 @@ def choose(source: Source, root: Path = Path("/usr/share")) -> list[dict]:
 
 
 def build(path: Path = OUTPUT, root: Path = Path("/usr/share")) -> Counter:
-    rows = [row for source in SOURCES for row in choose(source, root)]
+    quality = quality_filter()
+    rows = [row for source in SOURCES for row in choose(source, root, quality)]
     path.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows), encoding="utf-8")
     return Counter(row["language"] for row in rows)
 
