@@ -114,3 +114,20 @@ def test_trace_of_the_people_corpus_has_native_and_english_evidence():
 ])
 def test_swaps_change_the_agreeing_article_and_leave_other_words(language, text, expected):
     assert swapper(language).swap(text)[0] == expected
+
+
+def test_augmentation_copies_the_people_texts_in_the_new_languages():
+    """Classic CDA on the people corpus (its first sentence as the instruction): every pt/ca/gl row
+    gets a gender-swapped copy, with the article agreeing with the swapped noun."""
+    from muri_gen.bias.counting import split_sentences
+    from muri_gen.bias.mitigate.augment import AugmentConfig, CounterfactualAugmentation
+
+    rows = [{**row, "instruction": split_sentences(row["text"], row["language"])[0]}
+            for row in people_rows() if row["language"] in ("por", "cat", "glg")]
+    result = CounterfactualAugmentation(AugmentConfig(fields="both")).apply(rows)
+    copies = {r["counterfactual_of"]: r for r in result.records if r["counterfactual_of"]}
+    assert not any(reason.startswith("no_swap_list") for reason in result.summary["not_copied"])
+    assert len(copies) >= len(rows) - 1, result.summary
+    assert "eu queria ser cozinheira" in copies["people-por-brasil-1847"]["text"]
+    assert "la mestra d'aquell poble" in copies["people-cat-ca.paragraphs-12"]["text"]
+    assert "a campesiña tradicional" in copies["people-glg-gl.paragraphs-10"]["text"]
