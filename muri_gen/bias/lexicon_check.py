@@ -82,7 +82,7 @@ class Apertium:
     def gendered_person_word(self, nouns: list[tuple[str, str, str]]) -> str | None:
         """'male'/'female' when one reading is a noun with a form of the other gender, else None."""
         self.has_other_gender(nouns)
-        genders = {g for n in nouns if self._other[n] for _, g, _ in [n]}
+        genders = {noun[1] for noun in nouns if self._other[noun]}  # noun = (lemma, gender, number)
         return GENDER[genders.pop()] if len(genders) == 1 else None
 
 
