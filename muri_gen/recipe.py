@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -41,8 +42,9 @@ class Strict(BaseModel):
 
 
 class InputConfig(Strict):
-    path: str
-    format: Literal["auto", "jsonl", "parquet", "text_folder", "hf_disk", "hf_hub"] = "auto"
+    path: str | None = None  # None: given at run time (--input, or Recipe.run(input=...))
+    # "memory": rows handed over by the Python API; path is then "memory:<content fingerprint>"
+    format: Literal["auto", "jsonl", "parquet", "text_folder", "hf_disk", "hf_hub", "memory"] = "auto"
     text_field: str = "text"
     id_field: str | None = "id"
     language_field: str | None = None  # a column saying which language the corpus claims
@@ -67,12 +69,12 @@ class InputConfig(Strict):
 
 
 class OutputConfig(Strict):
-    dir: str
+    dir: str | None = None  # None: given at run time (--output, or Recipe.run(output=...))
 
     @field_validator("dir")
     @classmethod
-    def _names_a_folder(cls, value: str) -> str:
-        if not value.strip():  # "" would write the run into the current folder
+    def _names_a_folder(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():  # "" would write the run into the current folder
             raise ValueError("is empty: name the folder the run writes to")
         return value
 
@@ -90,8 +92,8 @@ class Recipe(Strict):
     description: str = ""
     seed: int = 0
     languages: list[str] | None = None  # ISO 639-3 codes the run targets; None = whatever LID finds
-    input: InputConfig
-    output: OutputConfig
+    input: InputConfig = InputConfig()
+    output: OutputConfig = OutputConfig()
     executor: ExecutorConfig = ExecutorConfig()
     backends: dict[str, dict[str, Any]] = {}
     stages: list[dict[str, Any]]
@@ -145,16 +147,23 @@ class ResolvedRecipe:
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def apply_override(data: dict, assignment: str) -> tuple:
-    """Apply ``a.b.c=value`` (value parsed as YAML). List items match by index, ``id`` or ``stage``."""
-    if "=" not in assignment:
-        raise RecipeError("--set", [f"{assignment!r}: expected path.to.key=value"])
-    dotted, _, raw = assignment.partition("=")
-    keys = dotted.strip().split(".")
-    try:
-        value = safe_load(raw, '--set') if raw.strip() else ""
-    except yaml.YAMLError as exc:
-        raise RecipeError("--set", [f"{assignment!r}: the value is not plain YAML ({exc.problem})"]) from None
+def parse_overrides(assignments: Iterable[str]) -> dict[str, Any]:
+    """``--set`` options, ``a.b.c=value`` (value parsed as YAML), as {dotted key: value}."""
+    overrides: dict[str, Any] = {}
+    for assignment in assignments:
+        if "=" not in assignment:
+            raise RecipeError("--set", [f"{assignment!r}: expected path.to.key=value"])
+        dotted, _, raw = assignment.partition("=")
+        try:
+            overrides[dotted.strip()] = safe_load(raw, '--set') if raw.strip() else ""
+        except yaml.YAMLError as exc:
+            raise RecipeError("--set", [f"{assignment!r}: the value is not plain YAML ({exc.problem})"]) from None
+    return overrides
+
+
+def apply_override(data: dict, dotted: str, value: Any) -> tuple:
+    """Set ``a.b.c`` to ``value``. List items match by index, ``id`` or ``stage``. Returns the key's path."""
+    keys = dotted.split(".")
     node: Any = data
     path: list = []
     for i, key in enumerate(keys):
@@ -188,12 +197,8 @@ def _list_index(items: list, key: str, dotted: str) -> int:
     raise RecipeError("--set", [f"{dotted}: no list item {key!r}"])
 
 
-def load_recipe(
-    path: str | Path,
-    overrides: list[str] = (),
-    input_path: str | None = None,
-    output_dir: str | None = None,
-) -> ResolvedRecipe:
+def read_recipe(path: str | Path) -> tuple[dict, dict[tuple, int]]:
+    """A recipe file's mapping and the line of each key (for error messages); RecipeError if unreadable."""
     path = Path(path)
     if not path.is_file():
         raise RecipeError(str(path), [f"recipe file not found: {path}"])
@@ -209,8 +214,22 @@ def load_recipe(
         raise RecipeError(str(path), [f"not valid YAML: {exc}"]) from None
     if not isinstance(data, dict):
         raise RecipeError(str(path), ["the recipe must be a mapping of sections (name, input, stages, ...)"])
-    for assignment in overrides:
-        lines[apply_override(data, assignment)] = 0  # line 0 = "from --set"
+    return data, lines
+
+
+def apply_overrides(data: dict, lines: dict[tuple, int], overrides: Mapping[str, Any]) -> None:
+    for dotted, value in overrides.items():
+        lines[apply_override(data, dotted, value)] = 0  # line 0 = "from --set"
+
+
+def load_recipe(
+    path: str | Path,
+    overrides: Iterable[str] = (),
+    input_path: str | None = None,
+    output_dir: str | None = None,
+) -> ResolvedRecipe:
+    data, lines = read_recipe(path)
+    apply_overrides(data, lines, parse_overrides(overrides))
     if input_path is not None:
         data.setdefault("input", {})["path"] = input_path
     if output_dir is not None:

@@ -87,7 +87,7 @@ def test_set_overrides_by_stage_id_and_reports_line_as_from_set(tmp_path):
 
 def test_override_into_missing_list_item_fails():
     with pytest.raises(RecipeError, match="no list item 'nope'"):
-        apply_override({"stages": [{"stage": "a"}]}, "stages.nope.x=1")
+        apply_override({"stages": [{"stage": "a"}]}, "stages.nope.x", 1)
 
 
 def test_unsafe_language_code_rejected(tmp_path):

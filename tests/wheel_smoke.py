@@ -94,6 +94,12 @@ def smoke(tmp: Path) -> None:
     check(spanish.get("occupations_total", 0) > 0 and spanish.get("texts", 0) > 0,
           "the Spanish documents counted against the package's occupation and gender lexicons")
 
+    kept = run(["python", "-c", "import json, sys; from muri_gen import Recipe; "
+                "rows = [json.loads(line) for line in open(sys.argv[1], encoding='utf-8') if line.strip()]; "
+                "print(Recipe.from_yaml('filter.yaml').run(input=rows, output='out-api').stats['kept'])", sample],
+               cwd=work, env=env).split()[-1]
+    check(kept == str(stats["kept"]), "the Python API keeps what the command kept, from the same rows held in memory")
+
 
 def main() -> int:
     with tempfile.TemporaryDirectory(prefix="muri-gen-wheel-") as folder:

@@ -18,6 +18,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from muri_gen.backends.llm.xllamacpp import XLlamaCppConfig, XLlamaCppLLM
+from muri_gen.event_loop import run_coroutine
 from muri_gen.stages.reverse_instruction import ReverseInstruction, ReverseInstructionConfig
 
 
@@ -73,7 +74,7 @@ def _openai_and_cache(count: int, max_tokens: int) -> list[dict]:
             direct = ours = 0.0
             for _ in range(2):  # alternate and keep each side's best: the machine is shared
                 started = time.perf_counter()
-                direct_tokens = asyncio.run(_direct(llm.base_url, payloads, llm.config.max_concurrency))
+                direct_tokens = run_coroutine(_direct(llm.base_url, payloads, llm.config.max_concurrency))
                 direct = max(direct, direct_tokens / (time.perf_counter() - started))
                 seconds, tokens = _timed_stage(uncached, records)
                 ours = max(ours, tokens / seconds)

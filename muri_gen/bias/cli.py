@@ -32,33 +32,15 @@ def trace(
     seed: int = 0,
 ) -> None:
     """Count gender-occupation co-occurrence in one text column and write female%, STA per occupation."""
+    from muri_gen.api import trace_bias
     from muri_gen.bias.lexicons import LexiconError
-    from muri_gen.bias.trace import trace_by_language, trace_texts
-    from muri_gen.io.readers import InputError, read_records
-    from muri_gen.recipe import InputConfig
-
-    skipped: dict[str, int] = {}
-    occupations_path = str(occupations) if occupations else None
-
-    def rows():
-        config = InputConfig(path=str(input), text_field=field, id_field=None, language_field=lang_field)
-        for item in read_records(config):
-            if item.outcome is not None:
-                reason = getattr(item.outcome, "reason", "unreadable")
-                skipped[reason] = skipped.get(reason, 0) + 1
-            elif lang_field and not item.record.get("declared_language"):
-                skipped["no_language"] = skipped.get("no_language", 0) + 1
-            else:
-                yield item.record["text"], item.record.get("declared_language")
+    from muri_gen.io.readers import InputError
 
     try:
-        if lang_field:
-            report = trace_by_language(rows(), occupations_path, ci_samples, seed)
-        else:
-            report = trace_texts((text for text, _ in rows()), lang, occupations_path, ci_samples, seed)
+        report = trace_bias(input, field=field, language=lang, language_field=lang_field, occupations=occupations,
+                            ci_samples=ci_samples, seed=seed)
     except (LexiconError, InputError) as exc:
         fail(str(exc))
-    report.update(input=str(input), field=field, rows_skipped=skipped)
     _write(output, report)
     for code, one in (report["languages"].items() if lang_field else [(lang, report)]):
         sta = one["overall_sta"]
@@ -67,7 +49,7 @@ def trace(
                    f"{'n/a (no evidence)' if sta is None else f'{sta:.3f}'}")
     if lang_field and report["no_lexicon"]:
         typer.echo(f"no lexicon, not counted: {report['no_lexicon']}")
-    typer.echo(f"rows skipped: {skipped or 'none'} -> {output}")
+    typer.echo(f"rows skipped: {report['rows_skipped'] or 'none'} -> {output}")
 
 
 @app.command()

@@ -13,6 +13,7 @@ import os
 from collections import defaultdict, deque
 from itertools import islice
 
+from muri_gen.io.memory import MemoryInput
 from muri_gen.io.readers import read_records
 from muri_gen.recipe import InputConfig
 from muri_gen.runner.layout import RunDir, jsonl_bytes, read_jsonl
@@ -54,10 +55,10 @@ def shard_outcomes(run: RunDir, shard: int, segments: int) -> dict[str, deque]:
     return by_id
 
 
-def write_scores(run: RunDir, input_config: InputConfig, shard_size: int) -> int:
+def write_scores(run: RunDir, input_config: InputConfig, shard_size: int, memory: MemoryInput | None = None) -> int:
     """OUT/scores.jsonl from a finished run, written shard by shard; returns its line count (= input rows)."""
     segments = run.last_segment()
-    items = iter(read_records(input_config))
+    items = iter(read_records(input_config, memory))
     target = run.root / SCORES_FILE
     tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
     written = 0
@@ -88,4 +89,4 @@ class PairScoresSink(Sink):
 
     def write(self, run: RunDir) -> None:
         recipe = self.context.recipe
-        write_scores(run, recipe.input, recipe.executor.shard_size)
+        write_scores(run, recipe.input, recipe.executor.shard_size, self.context.memory)

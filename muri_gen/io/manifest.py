@@ -10,6 +10,7 @@ import hashlib
 import logging
 from pathlib import Path
 
+from muri_gen.io.memory import MEMORY_FORMAT
 from muri_gen.io.readers import input_files
 from muri_gen.recipe import InputConfig
 
@@ -38,6 +39,8 @@ def _hub_revision(config: InputConfig) -> str | None:
 
 def input_manifest(config: InputConfig, previous: dict | None = None) -> dict:
     """The manifest of what ``config`` reads; ``previous`` (the last run's) spares re-hashing unchanged files."""
+    if config.format == MEMORY_FORMAT:  # rows the Python API holds: their path is the fingerprint of their content
+        return {"rows": config.path}
     if config.format == "hf_hub":
         return {"dataset": config.path, "config": config.hf_config, "split": config.split,
                 "revision": _hub_revision(config)}

@@ -16,6 +16,7 @@ from pathlib import Path
 import zstandard
 
 from muri_gen.io.encoding import encoding_hint, guess_encoding
+from muri_gen.io.memory import MemoryInput
 from muri_gen.record import Errored, Rejected, generated_id
 from muri_gen.recipe import InputConfig
 
@@ -103,9 +104,22 @@ def input_files(config: InputConfig) -> list[InputFile]:
     return files
 
 
-def read_records(config: InputConfig) -> Iterator[ReadItem]:
-    """Every input record once, in a stable order (so shards are the same on every re-run)."""
-    if config.format == "hf_hub":
+def require_input(config: InputConfig) -> None:
+    if config.path is None:
+        raise InputError("no input: set input.path in the recipe, or give --input (Recipe.run(input=...))")
+
+
+def read_records(config: InputConfig, memory: MemoryInput | None = None) -> Iterator[ReadItem]:
+    """Every input record once, in a stable order (so shards are the same on every re-run).
+
+    ``memory``: the input's rows when the Python API holds them (input.format: memory), read like a file's lines."""
+    require_input(config)
+    if memory is not None:
+        items = (_from_mapping(row, f"row:{number}", config) for number, row in enumerate(memory.rows(), start=1))
+    elif config.format == "memory":
+        raise InputError(f"{config.path} was held in memory by the Python API, which must hand it over again "
+                         "(Recipe.run(input=...)) unless the run's input is already split into shards")
+    elif config.format == "hf_hub":
         items = _named_errors(config.path, _read_hf_hub(config))
     else:
         items = _read_local(config)

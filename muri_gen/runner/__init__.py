@@ -18,9 +18,11 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from muri_gen.console import log_to_file
 from muri_gen.recipe import ResolvedRecipe
 from muri_gen.io.manifest import input_manifest, manifest_changes
-from muri_gen.io.readers import read_records
+from muri_gen.io.memory import MemoryInput
+from muri_gen.io.readers import read_records, require_input
 from muri_gen.runner.context import RunContext
 from muri_gen.runner.layout import LinkInOutput, RunDir, open_output, read_jsonl, write_atomic
 from muri_gen.runner.shards import SegmentPlan, ShardStats, language_of, write_shard
@@ -66,8 +68,10 @@ def segments_of(resolved: ResolvedRecipe) -> list[list]:
     return groups
 
 
-def split_input(resolved: ResolvedRecipe, run_dir: RunDir) -> int:
-    """Segment 0: cut the input into shards of shard_size records; bad records are accounted here."""
+def split_input(resolved: ResolvedRecipe, run_dir: RunDir, memory: MemoryInput | None = None) -> int:
+    """Segment 0: cut the input into shards of shard_size records; bad records are accounted here.
+
+    ``memory``: the input's rows when the Python API holds them (see muri_gen.io.memory)."""
     marker = run_dir.split_marker
     if marker.exists():
         log.info("input already split into %s shards, reusing them", marker.read_text())
@@ -103,7 +107,7 @@ def split_input(resolved: ResolvedRecipe, run_dir: RunDir) -> int:
             write_shard(run_dir, 0, shard, kept, rejected, errored, stats)
         shard, buffer = shard + 1, []
 
-    for item in read_records(config):
+    for item in read_records(config, memory):
         if item.outcome is None:
             item.record["source_dataset"] = source
         buffer.append(item)
@@ -255,11 +259,15 @@ def make_executor(resolved: ResolvedRecipe):
     return LocalExecutor()
 
 
-def run_recipe(resolved: ResolvedRecipe, retry_errored: bool = False) -> dict:
+def run_recipe(resolved: ResolvedRecipe, retry_errored: bool = False, memory: MemoryInput | None = None) -> dict:
     """Run (or resume) a recipe to the end; returns stats.json's content.
 
-    With ``retry_errored``, shards that ended with errored records are processed again.
+    With ``retry_errored``, shards that ended with errored records are processed again. ``memory``
+    holds the input's rows when the Python API has them (input.format: memory).
     """
+    if resolved.recipe.output.dir is None:
+        raise RunError("no output folder: set output.dir in the recipe, or give --output (Recipe.run(output=...))")
+    require_input(resolved.recipe.input)  # before the run folder is made
     run_dir = RunDir(resolved.recipe.output.dir)
     try:
         run_dir.create()
@@ -267,11 +275,11 @@ def run_recipe(resolved: ResolvedRecipe, retry_errored: bool = False) -> dict:
         raise
     except OSError as exc:
         raise RunError(f"cannot create the output folder {run_dir.root}: {exc.strerror}") from None
-    with RunLock(run_dir):
+    with RunLock(run_dir), log_to_file(run_dir.log):
         prepare_output(resolved, run_dir)
         seconds: dict[str, float] = {}
         started = time.perf_counter()
-        shards = split_input(resolved, run_dir)
+        shards = split_input(resolved, run_dir, memory)
         seconds["split"] = round(time.perf_counter() - started, 3)
         if retry_errored:
             reopen_errored(resolved, run_dir, shards)
@@ -295,12 +303,12 @@ def run_recipe(resolved: ResolvedRecipe, retry_errored: bool = False) -> dict:
             seconds[f"segment_{segment}"] = round(time.perf_counter() - started, 3)
         stats = merge_stats(run_dir, len(groups), shards, seconds)
         write_atomic(run_dir.stats, json.dumps(stats, indent=2, ensure_ascii=False).encode())
-        run_sinks(resolved, run_dir)
+        run_sinks(resolved, run_dir, memory)
         return stats
 
 
-def run_sinks(resolved: ResolvedRecipe, run_dir: RunDir) -> None:
-    context = RunContext(resolved, run_dir)
+def run_sinks(resolved: ResolvedRecipe, run_dir: RunDir, memory: MemoryInput | None = None) -> None:
+    context = RunContext(resolved, run_dir, memory)
     try:
         for component in resolved.sinks:
             log.info("writing %s", component.id)

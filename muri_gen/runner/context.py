@@ -5,6 +5,7 @@ import logging
 from pathlib import Path
 
 from muri_gen.backends.base import Backend
+from muri_gen.io.memory import MemoryInput
 from muri_gen.recipe import ResolvedRecipe
 from muri_gen.runner.layout import RunDir
 
@@ -12,8 +13,9 @@ log = logging.getLogger("muri_gen")
 
 
 class RunContext:
-    def __init__(self, resolved: ResolvedRecipe, run_dir: RunDir):
+    def __init__(self, resolved: ResolvedRecipe, run_dir: RunDir, memory: MemoryInput | None = None):
         self.resolved = resolved
+        self.memory = memory  # the input's rows when the Python API holds them: read_records(recipe.input, memory)
         self.recipe = resolved.recipe
         self.run_dir = run_dir
         self.seed = resolved.recipe.seed

@@ -1,6 +1,7 @@
 """The output folder of a run: where every file lives, and atomic writes with completion markers.
 
     OUT/recipe.yaml             the resolved recipe (no secrets: backends read keys from the env)
+    OUT/run.log                 muri-gen's log lines of every run and resume of this folder
     OUT/stats.json              the funnel: input == kept + rejected + errored
     OUT/rejected/*.jsonl        every rejected record with its stage and reason
     OUT/errored/*.jsonl         every errored record with its stage and error
@@ -92,6 +93,7 @@ class RunDir:
         self.recipe = self.root / "recipe.yaml"
         self.stats = self.root / "stats.json"
         self.lock = self.root / "run.lock"
+        self.log = self.root / "run.log"
 
     def create(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)

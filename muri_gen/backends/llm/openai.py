@@ -27,6 +27,7 @@ from typing import Literal
 from pydantic import Field
 
 from muri_gen.backends.base import LLM, BackendConfig, ChatRequest, ChatResult
+from muri_gen.event_loop import run_coroutine
 from muri_gen.optional import require
 from muri_gen.redact import secret_env
 
@@ -108,7 +109,7 @@ class OpenAICompatibleLLM(LLM):
     def chat(self, requests: list[ChatRequest]) -> list[ChatResult]:
         if not requests:
             return []
-        return asyncio.run(self._chat_all(requests))
+        return run_coroutine(self._chat_all(requests))  # also inside a running loop (Jupyter)
 
     def _headers(self) -> dict[str, str]:
         env = self.config.api_key_env

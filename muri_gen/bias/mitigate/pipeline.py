@@ -1,6 +1,7 @@
 """Chain mitigation methods over a run's records and measure STA before and after each step."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +30,18 @@ def build(name: str, params: dict, llm=None) -> Method:
             raise ValueError(f"method {name!r} needs an LLM backend")
         return cls(config, llm=llm)
     return cls(config)
+
+
+def check_methods(methods: list[str], params: Mapping[str, Mapping]) -> dict[str, dict]:
+    """Every method's options, checked before any work starts: UnknownName for an unknown method,
+    ValueError (pydantic's ValidationError) for an unknown option or options of a method not chosen."""
+    unknown = sorted(set(params) - set(methods))
+    if unknown:
+        raise ValueError(f"options for {', '.join(unknown)}, which is not among the methods ({', '.join(methods)})")
+    checked = {m: dict(params.get(m) or {}) for m in methods}
+    for method in methods:
+        get_method(method).Config(**checked[method])
+    return checked
 
 
 def measure(records: list[dict], field_name: str) -> dict:
