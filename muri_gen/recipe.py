@@ -302,8 +302,8 @@ def validate(data: dict, lines: dict[tuple, int], source: str) -> ResolvedRecipe
 
 def _output_inside_input(recipe: Recipe) -> str | None:
     """An output folder inside the input folder would be read back as input by the next run."""
-    if recipe.input.format == "hf_hub":
-        return None
+    if recipe.input.format in ("hf_hub", "memory") or recipe.input.path is None or recipe.output.dir is None:
+        return None  # no input folder, or the folders are given at run time (checked again then)
     source = Path(recipe.input.path).expanduser().resolve()
     out = Path(recipe.output.dir).expanduser().resolve()
     if source.is_dir() and out.is_relative_to(source):
