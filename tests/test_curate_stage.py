@@ -147,3 +147,17 @@ def test_a_pair_that_fails_at_any_alignment_is_not_embedded_and_is_decided_the_s
     assert all(i not in skipped for i in FITTING)
     for i, line in filtered.items():
         assert line["keep"] == every[i]["keep"] and set(line["reasons"]) <= set(every[i]["reasons"]), i
+
+
+def test_a_pair_whose_alignment_cannot_be_measured_is_not_kept_on_fluency_alone(tmp_path):
+    """Three fitting pairs: too few documents to rank each against, so neither side measures alignment;
+    purity and degeneration would score them near 1.0, but the calibration weighs alignment most."""
+    rows = [{"id": a, "input": FITTING[a], "output": SPANISH[a], "language": "spa"} for a in list(FITTING)[:3]]
+    out = curate(tmp_path, rows)
+    scores = [json.loads(line) for line in (out / "scores.jsonl").read_text().splitlines()]
+    for line in scores:
+        assert line["signals"]["alignment_en"] is None and line["signals"]["alignment_native"] is None, line
+        assert line["score"] >= load_calibration("udhr-demo-v1").min_score, line  # what the old rule kept
+        assert not line["keep"] and line["reasons"] == ["unmeasured_alignment"], line
+    stats = json.loads((out / "stats.json").read_text())
+    assert stats["kept"] == 0 and stats["by_reason"] == {"curate:unmeasured_alignment": 3}

@@ -3,7 +3,11 @@
 Every signal is in [0, 1], higher is better. The overall score is the weighted mean of the signals
 a pair has (a missing one, e.g. no length demand or no judge, drops out and the others' weights are
 renormalised). A pair is kept when its score reaches ``min_score`` and no signal falls under its
-floor; each miss is a reason (``low_score``, ``low_language_purity``...), most telling first.
+floor; each miss is a reason (``low_score``, ``low_language_purity``...), most telling first. Alignment
+is the exception to dropping out: when the calibration weighs it and neither side could be measured
+(fewer than five documents of a language to rank against, a language no embedder covers), the pair
+is not kept (``unmeasured_alignment``): purity and fluency alone would score an off-topic
+instruction 1.0.
 Thresholds can differ per language: ``languages: {por: {min_score: 0.7}}``.
 
 A calibration file (``muri-gen eval calibrate`` writes one; ``calibrations/`` here ships the one
@@ -29,6 +33,7 @@ SIGNALS: dict[str, str] = {
     "lid_confidence": "language-identification confidence of the document",
     "judge": "an LLM's rating of the pair on MURI's alignment and instruction criteria, scaled to 0-1",
 }
+ALIGNMENT_SIGNALS = ("alignment_en", "alignment_native")
 DEFAULT_CALIBRATION = "udhr-demo-v1"
 
 
@@ -84,6 +89,9 @@ class Calibration(Thresholds):
             reasons.append("no_signal")
         elif score < min_score:
             reasons.append("low_score")
+        elif not reasons and any(self.weights.get(k) for k in ALIGNMENT_SIGNALS) \
+                and all(signals.get(k) is None for k in ALIGNMENT_SIGNALS):
+            reasons.append("unmeasured_alignment")  # only a pair that would be kept: the others fail anyway
         return reasons
 
 
