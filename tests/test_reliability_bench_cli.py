@@ -8,13 +8,13 @@ from muri_gen.bench import BENCHES
 from muri_gen.cli import app
 
 
-def steady(full: bool = False) -> list[dict]:
+def steady(full: bool = False, repeat: int = 3) -> list[dict]:
     n = 1000 if full else 10
     return [{"benchmark": f"sum of {n} ints | pipes", "ours": float(sum(range(n))), "baseline": 45.0,
-             "unit": "ops", "ratio": sum(range(n)) / 45, "note": "line one\nline two"}]
+             "unit": "ops", "ratio": sum(range(n)) / 45, "note": f"line one\nline two, {repeat} rounds"}]
 
 
-def broken(full: bool = False) -> list[dict]:
+def broken(full: bool = False, repeat: int = 3) -> list[dict]:
     raise RuntimeError("datatrove could not be installed")
 
 
@@ -28,14 +28,15 @@ def test_a_failing_benchmark_gets_its_row_and_the_table_is_written(tmp_path, mon
     monkeypatch.setitem(BENCHES, "steady", f"{__name__}:steady")
     monkeypatch.setitem(BENCHES, "broken", f"{__name__}:broken")
     out = tmp_path / "BENCH.md"
-    result = CliRunner().invoke(app, ["bench", "--only", "broken", "--only", "steady", "--full", "--output", str(out)])
+    result = CliRunner().invoke(app, ["bench", "--only", "broken", "--only", "steady", "--full", "--repeat", "2",
+                                      "--output", str(out)])
     assert result.exit_code == 0, result.output
     text = out.read_text()
     lines = [line for line in text.splitlines() if line.startswith("| ")]
-    assert lines[0] == "| area | benchmark | ours | baseline | unit | ratio | note |"
+    assert lines[0] == "| area | benchmark | ours | baseline | unit | ratio | spread | note |"
     assert lines[1].startswith("| broken | (failed) |") and "RuntimeError: datatrove could not be installed" in lines[1]
-    assert lines[2] == "| steady | sum of 1000 ints \\| pipes | 499,500.0 | 45.0 | ops | 11,100.0 | line one line two |"
-    assert "`muri-gen bench --full`" in text and "steady" in text.splitlines()[0]
+    assert lines[2] == "| steady | sum of 1000 ints \\| pipes | 499,500.0 | 45.0 | ops | 11,100.0 |  | line one line two, 2 rounds |"
+    assert "`muri-gen bench --full --repeat 2 --only broken --only steady`" in text and "steady" in text.splitlines()[0]
     assert lines[2] in result.output
 
 

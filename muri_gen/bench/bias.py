@@ -12,6 +12,7 @@ from pathlib import Path
 
 import regex
 
+from muri_gen.bench.measure import throughput_row
 from muri_gen.bias.counting import TOKEN, CooccurrenceCounter, split_sentences
 from muri_gen.bias.lexicons import normalize_word
 
@@ -46,36 +47,28 @@ def _baseline(counter: CooccurrenceCounter, sentences: list[str]) -> dict[str, t
     return {k: tuple(v) for k, v in counts.items()}
 
 
-def run(full: bool = False) -> list[dict]:
+def _ours(counter: CooccurrenceCounter, sentences: list[str]) -> dict[str, tuple[int, int, int, int]]:
+    counts: dict[str, list[int]] = {o.name: [0, 0, 0, 0] for o in counter.lexicon.occupations}
+    for sentence in sentences:
+        for name, (female, male) in counter.window(sentence).items():
+            entry = counts[name]
+            entry[0] += 1
+            entry[1] += female
+            entry[2] += male
+            entry[3] += female and male
+    return {k: tuple(v) for k, v in counts.items()}
+
+
+def run(full: bool = False, repeat: int = 3) -> list[dict]:
     posts = _posts() * (3 if full else 1)
     counter = CooccurrenceCounter("en")
     started = time.perf_counter()
     sentences = [s for post in posts for s in split_sentences(post, "en")]
     split_seconds = time.perf_counter() - started
-
-    started = time.perf_counter()
-    ours: dict[str, list[int]] = {o.name: [0, 0, 0, 0] for o in counter.lexicon.occupations}
-    for sentence in sentences:
-        for name, (female, male) in counter.window(sentence).items():
-            entry = ours[name]
-            entry[0] += 1
-            entry[1] += female
-            entry[2] += male
-            entry[3] += female and male
-    ours_seconds = time.perf_counter() - started
-
-    started = time.perf_counter()
-    baseline = _baseline(counter, sentences)
-    baseline_seconds = time.perf_counter() - started
-    if {k: tuple(v) for k, v in ours.items()} != baseline:
+    if _ours(counter, sentences) != _baseline(counter, sentences):
         raise AssertionError("our counts differ from the baseline's")
-    ours_rate, baseline_rate = len(sentences) / ours_seconds, len(sentences) / baseline_seconds
-    return [{
-        "benchmark": "bias_trace_count_sentences_per_s",
-        "ours": round(ours_rate, 1),
-        "baseline": round(baseline_rate, 1),
-        "unit": "sentences/s",
-        "ratio": round(ours_rate / baseline_rate, 2),
-        "note": f"{len(posts)} dreaddit posts, {len(sentences)} sentences, 40 occupations; same counts; "
-                f"sentence splitting (shared) {len(sentences) / split_seconds:.0f} sentences/s",
-    }]
+    return [throughput_row(
+        "bias_trace_count_sentences_per_s", len(sentences), lambda: _ours(counter, sentences),
+        lambda: _baseline(counter, sentences), repeat, "sentences/s",
+        f"{len(posts)} dreaddit posts, {len(sentences)} sentences, 40 occupations; same counts; "
+        f"sentence splitting (shared) {len(sentences) / split_seconds:.0f} sentences/s")]

@@ -9,10 +9,9 @@ stereotype-selected MedQA questions plus Dreaddit posts).
 """
 from __future__ import annotations
 
-import time
-
 import regex
 
+from muri_gen.bench.measure import throughput_row
 from muri_gen.bias.mitigate.pipeline import build, mitigate
 from muri_gen.bias.mitigate.skewed import skewed_dataset, stereotyped_medqa
 from muri_gen.bias.mitigate.swap import SWAPS_DIR, _read_pairs, swapper
@@ -28,21 +27,13 @@ def _baseline_swap(texts: list[str]) -> list[str]:
     return ["".join(table.get(piece.lower(), piece) for piece in WORD.findall(text)) for text in texts]
 
 
-def _rate(fn, texts: list[str]) -> float:
-    start = time.perf_counter()
-    fn(texts)
-    return len(texts) / (time.perf_counter() - start)
-
-
-def run(full: bool = False) -> list[dict]:
+def run(full: bool = False, repeat: int = 3) -> list[dict]:
     rows = skewed_dataset() if full else stereotyped_medqa() + skewed_dataset()[930:2000]
     texts = [r["instruction_en"] for r in rows]
     english = swapper("en")
-    ours = _rate(lambda items: [english.swap(t) for t in items], texts)
-    baseline = _rate(_baseline_swap, texts)
-    results = [{"benchmark": "gender swap (rows/s)", "ours": round(ours, 1), "baseline": round(baseline, 1),
-                "unit": "rows/s", "ratio": round(ours / baseline, 3),
-                "note": f"{len(texts)} English rows; baseline = per-token dict lookup, no her/his readings"}]
+    results = [throughput_row("gender swap (rows/s)", len(texts), lambda: [english.swap(t) for t in texts],
+                              lambda: _baseline_swap(texts), repeat, "rows/s",
+                              f"{len(texts)} English rows; baseline = per-token dict lookup, no her/his readings")]
     plans = {
         "reweight (reference)": [build("reweight", {})],
         "resample (reference)": [build("resample", {})],

@@ -8,12 +8,13 @@ baseline's. The note gives the peak Python heap of each (tracemalloc, measured i
 from __future__ import annotations
 
 import json
+import shutil
 import tempfile
-import time
 import tracemalloc
 from collections import defaultdict
 from pathlib import Path
 
+from muri_gen.bench.measure import throughput_row
 from muri_gen.corpora import DEMO_SOURCES, declarations, documents
 from muri_gen.export.hub_folder import HubDatasetConfig, write_dataset_folder
 from muri_gen.export.schema import FEATURES, SplitFractions, missing_pair_reason, to_row
@@ -62,12 +63,6 @@ def _baseline(run: RunDir, target: Path) -> int:
     return sum(len(rows) for rows in groups.values())
 
 
-def _timed(fn, run: RunDir, folder: Path) -> tuple[float, int]:
-    started = time.perf_counter()
-    rows = fn(run, folder)
-    return time.perf_counter() - started, rows
-
-
 def _peak_mb(fn, run: RunDir, folder: Path) -> float:
     tracemalloc.start()
     fn(run, folder)
@@ -76,20 +71,26 @@ def _peak_mb(fn, run: RunDir, folder: Path) -> float:
     return peak / 2**20
 
 
-def run(full: bool = False) -> list[dict]:
+def _fresh(fn, run: RunDir, folder: Path):
+    """fn writing into an empty folder each call (the writers refuse or mix with an old one)."""
+    def call():
+        shutil.rmtree(folder, ignore_errors=True)
+        return fn(run, folder)
+    return call
+
+
+def run(full: bool = False, repeat: int = 3) -> list[dict]:
     rows = 200_000 if full else 20_000
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
         fake = _fake_run(tmp_path / "run", rows)
-        ours_s, ours_rows = _timed(_ours, fake, tmp_path / "ours")
-        base_s, base_rows = _timed(_baseline, fake, tmp_path / "base")
+        ours_rows, base_rows = _ours(fake, tmp_path / "ours"), _baseline(fake, tmp_path / "base")
         if ours_rows != base_rows:
             raise RuntimeError(f"the two writers disagree: {ours_rows} vs {base_rows} rows")
+        row = throughput_row(f"export: {rows} pairs to Parquet configs", ours_rows,
+                             _fresh(_ours, fake, tmp_path / "ours"), _fresh(_baseline, fake, tmp_path / "base"),
+                             repeat, "rows/s", "baseline: all rows in memory, one Dataset.to_parquet per config")
         ours_mb = _peak_mb(_ours, fake, tmp_path / "ours2")
         base_mb = _peak_mb(_baseline, fake, tmp_path / "base2")
-    return [{
-        "benchmark": f"export: {rows} pairs to Parquet configs",
-        "ours": round(ours_rows / ours_s, 1), "baseline": round(base_rows / base_s, 1), "unit": "rows/s",
-        "ratio": round((ours_rows / ours_s) / (base_rows / base_s), 3),
-        "note": f"peak Python heap {ours_mb:.0f} MiB (streaming) vs {base_mb:.0f} MiB (all rows in memory)",
-    }]
+    return [{**row, "note": f"{row['note']}; peak Python heap {ours_mb:.0f} MiB (streaming) vs {base_mb:.0f} MiB "
+                            "(all rows in memory)"}]

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import json
 import tempfile
-import time
 from pathlib import Path
 
+from muri_gen.bench.measure import throughput_row
 from muri_gen.corpora import declarations, documents
 from muri_gen.record import Rejected
 from muri_gen.runner import merge_stats
@@ -55,19 +55,16 @@ def build_run(root: Path, rows: int, shard_size: int = 2000) -> RunDir:
     return run
 
 
-def run(full: bool = False) -> list[dict]:
+def run(full: bool = False, repeat: int = 3) -> list[dict]:
     from muri_gen.report.html import write_report
 
     rows = 200_000 if full else 20_000
     with tempfile.TemporaryDirectory() as tmp:
         folder = build_run(Path(tmp) / "run", rows)
-        started = time.perf_counter()
         count = sum(1 for _ in folder.kept_records()) + sum(1 for _ in folder.outcome_records("rejected"))
-        baseline = count / (time.perf_counter() - started)
-        started = time.perf_counter()
-        write_report(folder)
-        ours = count / (time.perf_counter() - started)
+        row = throughput_row(
+            f"report.html from a {rows:,}-row run", count, lambda: write_report(folder),
+            lambda: sum(1 for _ in folder.kept_records()) + sum(1 for _ in folder.outcome_records("rejected")),
+            repeat, "rows/s", "baseline: reading every row once (the I/O floor)")
         size = (folder.root / "report.html").stat().st_size
-    return [{"benchmark": f"report.html from a {rows:,}-row run", "ours": round(ours, 1), "baseline": round(baseline, 1),
-             "unit": "rows/s", "ratio": round(ours / baseline, 3),
-             "note": f"baseline: reading every row once (the I/O floor); report.html {size / 1e6:.2f} MB, 6 languages"}]
+    return [{**row, "note": f"{row['note']}; report.html {size / 1e6:.2f} MB, 6 languages"}]

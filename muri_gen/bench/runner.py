@@ -17,19 +17,22 @@ import os
 import subprocess
 import sys
 import textwrap
+from functools import partial
 from pathlib import Path
+from statistics import median
 
 from muri_gen.assets import cache_root
 from muri_gen.bench.filtering import build_corpus
+from muri_gen.bench.measure import ratio_row, rounds
 
 STAGES = ["{stage: normalize}", "{stage: quality}"]
 
 MEASURE = textwrap.dedent("""\
-    import json, resource, sys, time
+    import json, os, resource, sys, time
     mode, recipe_path = sys.argv[1], sys.argv[2]
     from muri_gen.recipe import load_recipe
     resolved = load_recipe(recipe_path)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), sum(os.times()[:4])  # CPU seconds of this process and its children
     if mode == "direct":
         from muri_gen.io.readers import read_records
         from muri_gen.runner.context import RunContext
@@ -46,7 +49,7 @@ MEASURE = textwrap.dedent("""\
     else:
         from muri_gen.runner import run_recipe
         kept = run_recipe(resolved)["kept"]
-    print(json.dumps({"seconds": time.perf_counter() - started, "kept": kept,
+    print(json.dumps({"seconds": time.perf_counter() - started, "kept": kept, "cpu_seconds": sum(os.times()[:4]) - cpu,
                       "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
     """)
 
@@ -74,39 +77,36 @@ def measure(mode: str, corpus: Path, out: Path, executor: str = "local") -> dict
     return result
 
 
-def run(full: bool = False) -> list[dict]:
+def run(full: bool = False, repeat: int = 3) -> list[dict]:
     large, small = (100_000, 10_000) if full else (5_000, 500)
     folder = cache_root() / "bench" / "runner"
     folder.mkdir(parents=True, exist_ok=True)
     corpora = {n: build_corpus(n, cache_root() / "bench" / "filtering" / f"udhr-docs-{n}.jsonl") for n in (small, large)}
     runner_small = measure("runner", corpora[small], folder / "small")
-    runs = {"runner": [], "direct": []}
-    for _ in range(2):  # alternate and keep each side's best: the machine is shared
-        for mode in runs:
-            runs[mode].append(measure(mode, corpora[large], folder / mode))
-    runner_large, direct_large = (min(runs[mode], key=lambda r: r["seconds"]) for mode in ("runner", "direct"))
-    if runner_large["kept"] != direct_large["kept"]:
-        raise RuntimeError(f"runner kept {runner_large['kept']} rows, direct calls {direct_large['kept']}")
-    ours, base = large / runner_large["seconds"], large / direct_large["seconds"]
+    runs = rounds({mode: partial(measure, mode, corpora[large], folder / mode) for mode in ("runner", "direct")}, repeat)
+    kept = {mode: {r["kept"] for r in results} for mode, results in runs.items()}
+    if len(kept["runner"] | kept["direct"]) != 1:
+        raise RuntimeError(f"runner kept {kept['runner']} rows, direct calls {kept['direct']}")
+    rate = {mode: [large / r["cpu_seconds"] for r in results] for mode, results in runs.items()}
+    rss = {mode: median(r["peak_rss_mb"] for r in results) for mode, results in runs.items()}
     rows = [
-        {"benchmark": "runner overhead: normalize+quality (runner vs direct process calls)",
-         "ours": round(ours, 1), "baseline": round(base, 1), "unit": "docs/s", "ratio": round(ours / base, 3),
-         "note": f"{large} UDHR docs, 1000-doc shards, one core, best of 2 alternating runs"},
+        ratio_row("runner overhead: normalize+quality (runner vs direct process calls)", rate["runner"], rate["direct"],
+                  "docs/CPU s", f"{large} UDHR docs, 1000-doc shards, one core"),
         {"benchmark": f"runner peak RSS at {large} vs {small} docs",
-         "ours": round(runner_large["peak_rss_mb"], 1), "baseline": round(runner_small["peak_rss_mb"], 1),
-         "unit": "MiB", "ratio": round(runner_large["peak_rss_mb"] / runner_small["peak_rss_mb"], 3),
+         "ours": round(rss["runner"], 1), "baseline": round(runner_small["peak_rss_mb"], 1),
+         "unit": "MiB", "ratio": round(rss["runner"] / runner_small["peak_rss_mb"], 3),
          "note": "lower is better; ~1 = memory flat in corpus size"},
         {"benchmark": f"runner vs all records in memory, peak RSS at {large} docs",
-         "ours": round(runner_large["peak_rss_mb"], 1), "baseline": round(direct_large["peak_rss_mb"], 1),
-         "unit": "MiB", "ratio": round(runner_large["peak_rss_mb"] / direct_large["peak_rss_mb"], 3),
+         "ours": round(rss["runner"], 1), "baseline": round(rss["direct"], 1),
+         "unit": "MiB", "ratio": round(rss["runner"] / rss["direct"], 3),
          "note": "lower is better"},
     ]
     if full:
         ray_large = measure("runner", corpora[large], folder / "ray", executor="ray")
-        if ray_large["kept"] != runner_large["kept"]:
-            raise RuntimeError(f"Ray kept {ray_large['kept']} rows, local {runner_large['kept']}")
+        if {ray_large["kept"]} != kept["runner"]:
+            raise RuntimeError(f"Ray kept {ray_large['kept']} rows, local {kept['runner']}")
         ours = large / ray_large["seconds"]
-        base = large / runner_large["seconds"]
+        base = median(rate["runner"])
         rows.append({"benchmark": "Ray executor (local cluster, 2 CPUs) vs local executor",
                      "ours": round(ours, 1), "baseline": round(base, 1), "unit": "docs/s",
                      "ratio": round(ours / base, 3), "note": f"{large} docs, Ray start-up included"})

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import json
 import tempfile
-import time
 from collections import defaultdict
 from pathlib import Path
 
 from muri_gen import corpora
 from muri_gen.backends.translate.apertium import ApertiumTranslator
 from muri_gen.backends.translate.bergamot import BergamotTranslator
+from muri_gen.bench.measure import throughput_row
 from muri_gen.resources import bundled
 from muri_gen.translation import segment
 from muri_gen.translation.cache import TranslationCache
@@ -41,19 +41,13 @@ def _sentences(code: str, language: str, n: int) -> list[str]:
     return found[:n]
 
 
-def _batched_vs_per_sentence(name: str, backend, sentences: list[str], src: str) -> dict:
-    backend.translate_batch(sentences[:1], src, "eng")  # load the model once, outside the timing
-    start = time.perf_counter()
-    one_by_one = [backend.translate_batch([s], src, "eng")[0] for s in sentences]
-    baseline = len(sentences) / (time.perf_counter() - start)
-    documents = DocumentTranslator(backend)
-    start = time.perf_counter()
-    documents.translate(["\n".join(sentences)], src, "eng")
-    ours = len(sentences) / (time.perf_counter() - start)
-    return {"benchmark": name, "ours": round(ours, 1), "baseline": round(baseline, 1), "unit": "sentences/s",
-            "ratio": round(ours / baseline, 2),
-            "note": f"{len(sentences)} UDHR sentences ({src}->eng), {documents.stats['calls']} batched calls vs "
-                    f"{len(one_by_one)} single calls"}
+def _batched_vs_per_sentence(name: str, backend, sentences: list[str], src: str, repeat: int) -> dict:
+    first = DocumentTranslator(backend)
+    first.translate(["\n".join(sentences)], src, "eng")  # loads the model outside the timing
+    return throughput_row(
+        name, len(sentences), lambda: DocumentTranslator(backend).translate(["\n".join(sentences)], src, "eng"),
+        lambda: [backend.translate_batch([s], src, "eng") for s in sentences], repeat, "sentences/s",
+        f"{len(sentences)} UDHR sentences ({src}->eng), {first.stats['calls']} batched calls vs {len(sentences)} single calls")
 
 
 def _demo_groups() -> dict[str, list[str]]:
@@ -99,7 +93,7 @@ def _demo_work(apertium, bergamot) -> list[dict]:
     ]
 
 
-def _seq2seq_rows(sentences: list[str]) -> list[dict]:
+def _seq2seq_rows(sentences: list[str], repeat: int) -> list[dict]:
     """The transformers path on a tiny NLLB-architecture model (random weights: every sentence
     decodes to the length cap, so this measures batching and padding, not model quality), and
     the same model converted to CTranslate2 against transformers."""
@@ -110,7 +104,7 @@ def _seq2seq_rows(sentences: list[str]) -> list[dict]:
         model = build_tiny_nllb(Path(folder) / "nllb")
         options = {"model": str(model), "batch_size": 32, "max_new_tokens": 32}
         hf = TransformersTranslator(TransformersTranslator.Config(**options))
-        rows = [_batched_vs_per_sentence("transformers_batched_vs_per_sentence", hf, sentences, "spa")]
+        rows = [_batched_vs_per_sentence("transformers_batched_vs_per_sentence", hf, sentences, "spa", repeat)]
         try:
             from ctranslate2.converters import TransformersConverter
 
@@ -119,28 +113,24 @@ def _seq2seq_rows(sentences: list[str]) -> list[dict]:
             return rows
         converted = TransformersConverter(str(model), copy_files=["tokenizer.json", "tokenizer_config.json"])
         ct2 = CTranslate2Translator(CTranslate2Translator.Config(**{**options, "model": converted.convert(f"{folder}/ct2")}))
-        timings = {}
-        for name, backend in (("transformers", hf), ("ctranslate2", ct2)):
-            backend.translate_batch(sentences[:2], "spa", "eng")
-            start = time.perf_counter()
-            DocumentTranslator(backend).translate(["\n".join(sentences)], "spa", "eng")
-            timings[name] = len(sentences) / (time.perf_counter() - start)
-        rows.append({"benchmark": "ctranslate2_vs_transformers", "ours": round(timings["ctranslate2"], 1),
-                     "baseline": round(timings["transformers"], 1), "unit": "sentences/s",
-                     "ratio": round(timings["ctranslate2"] / timings["transformers"], 2),
-                     "note": f"{len(sentences)} sentences, tiny NLLB-architecture model, batches of 32, float32"})
+        ct2.translate_batch(sentences[:2], "spa", "eng")
+        text = "\n".join(sentences)
+        rows.append(throughput_row(
+            "ctranslate2_vs_transformers", len(sentences), lambda: DocumentTranslator(ct2).translate([text], "spa", "eng"),
+            lambda: DocumentTranslator(hf).translate([text], "spa", "eng"), repeat, "sentences/s",
+            f"{len(sentences)} sentences, tiny NLLB-architecture model, batches of 32, float32"))
         return rows
 
 
-def run(full: bool = False) -> list[dict]:
+def run(full: bool = False, repeat: int = 3) -> list[dict]:
     apertium = ApertiumTranslator(ApertiumTranslator.Config())
     bergamot = BergamotTranslator(BergamotTranslator.Config())
     n = 400 if full else 40  # the one-call-per-sentence baselines dominate the run time
     try:
         return [
-            _batched_vs_per_sentence("apertium_batched_vs_per_sentence", apertium, _sentences("spa", "spa", n), "spa"),
-            _batched_vs_per_sentence("bergamot_batched_vs_per_sentence", bergamot, _sentences("por_PT", "por", n), "por"),
-            *_seq2seq_rows(_sentences("spa", "spa", n // 2)),
+            _batched_vs_per_sentence("apertium_batched_vs_per_sentence", apertium, _sentences("spa", "spa", n), "spa", repeat),
+            _batched_vs_per_sentence("bergamot_batched_vs_per_sentence", bergamot, _sentences("por_PT", "por", n), "por", repeat),
+            *_seq2seq_rows(_sentences("spa", "spa", n // 2), repeat),
             *_demo_work(apertium, bergamot),
         ]
     finally:

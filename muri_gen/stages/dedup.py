@@ -16,8 +16,9 @@ import json
 import logging
 import sqlite3
 import zlib
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
-from itertools import islice
+from itertools import accumulate, chain, islice
 from pathlib import Path
 
 import numpy as np
@@ -68,14 +69,65 @@ def line_key(line: str) -> int:
     return stable_hash(" ".join(line.casefold().split())) >> 1
 
 
-def shingles(words: list[str], n: int) -> list[bytes]:
+def shingle_hashes(words: list[str], n: int) -> list[int]:
+    """CRC32 of every n-word shingle (words joined by one space, UTF-8), read as slices of the whole
+    text encoded once rather than one joined string per shingle."""
+    joined = " ".join(words).encode("utf-8", "surrogatepass")
     if len(words) <= n:
-        return [" ".join(words).encode("utf-8", "surrogatepass")]
-    return [" ".join(words[i : i + n]).encode("utf-8", "surrogatepass") for i in range(len(words) - n + 1)]
+        return [zlib.crc32(joined)]
+    if len(joined) == len(words) - 1 + sum(map(len, words)):  # one byte per character
+        sizes = map(len, words)
+    else:
+        sizes = (len(w.encode("utf-8", "surrogatepass")) for w in words)
+    starts = list(accumulate((size + 1 for size in sizes), initial=0))  # word i spans starts[i] .. starts[i+1]-1
+    view = memoryview(joined)
+    return [zlib.crc32(view[start : end - 1]) for start, end in zip(starts, starts[n:])]
+
+
+class Signatures:
+    """MinHash signatures of many documents at once, the same values as datasketch's ``MinHash``
+    (its default scheme: the hashes mixed once, then one affine permutation each, in uint32) with
+    every document's shingles permuted in one numpy pass per permutation."""
+
+    def __init__(self, num_perm: int):
+        reference = MinHash(num_perm=num_perm, hashfunc=zlib.crc32)
+        self.a, self.b = (np.asarray(p, dtype=np.uint32) for p in reference.permutations)
+
+    @staticmethod
+    def mix(hashes: np.ndarray) -> np.ndarray:
+        """MurmurHash3's 32-bit finalizer, as datasketch applies it before permuting."""
+        hashes = hashes ^ (hashes >> np.uint32(16))
+        hashes = hashes * np.uint32(0x85EBCA6B)
+        hashes = hashes ^ (hashes >> np.uint32(13))
+        hashes = hashes * np.uint32(0xC2B2AE35)
+        return hashes ^ (hashes >> np.uint32(16))
+
+    def of(self, documents: list[list[int]]) -> np.ndarray:
+        """One row per document (each with at least one shingle hash), one column per permutation."""
+        counts = np.fromiter(map(len, documents), dtype=np.int64, count=len(documents))
+        starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+        hashes = self.mix(np.fromiter(chain.from_iterable(documents), dtype=np.uint32, count=int(counts.sum())))
+        signatures = np.empty((len(documents), len(self.a)), dtype=np.uint32)
+        with np.errstate(over="ignore"):  # the wrap-around is the modulo 2^32 of the permutation
+            for column, (a, b) in enumerate(zip(self.a, self.b)):
+                signatures[:, column] = np.minimum.reduceat(hashes * a + b, starts)
+        return signatures
+
+
+def mix64(values: np.ndarray) -> np.ndarray:
+    """splitmix64's finalizer on uint64 arrays: a bijection that spreads every input bit."""
+    with np.errstate(over="ignore"):  # multiplication modulo 2^64
+        values = (values ^ (values >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        values = (values ^ (values >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return values ^ (values >> np.uint64(31))
 
 
 class DuplicateIndex:
-    """First-occurrence-wins duplicate finder over an SQLite file (bounded memory, any corpus size)."""
+    """First-occurrence-wins duplicate finder over an SQLite file (bounded memory, any corpus size).
+
+    Records come a chunk at a time: one query fetches what earlier chunks indexed under the chunk's
+    keys, the chunk is decided in order in memory (a record also meets the new ones before it), and
+    its new rows are written at once."""
 
     def __init__(self, path: Path, config: DedupConfig):
         self.config = config
@@ -89,45 +141,91 @@ class DuplicateIndex:
             "CREATE TABLE bands (key INTEGER, ordinal INTEGER);"
             "CREATE INDEX bands_key ON bands(key);"
             "CREATE TABLE lines (key INTEGER PRIMARY KEY, docs INTEGER);"
+            "CREATE TEMP TABLE probe (key INTEGER PRIMARY KEY);"
         )
         self.ordinal = 0
+        self.language_seeds: dict[str, int] = {}
+        self.chunk_docs: dict[int, tuple[str, np.ndarray]] = {}
 
-    def band_keys(self, signature: np.ndarray, language: str) -> list[int]:
-        rows = self.rows
-        # the language and the band number are part of the key: no collisions across languages or bands
-        return [stable_hash(language, str(b), signature[b * rows : (b + 1) * rows].tobytes().hex()) >> 1
-                for b in range(self.config.bands)]
+    def band_keys(self, signatures: np.ndarray, languages: list[str]) -> np.ndarray:
+        """(documents, bands) keys of 63 bits: a band's rows mixed with its number and the document's
+        language, so bands of different numbers or languages meet only by a 2^-63 chance."""
+        bands = self.config.bands
+        seeds = np.array([self.language_seeds.setdefault(lang, stable_hash(lang)) for lang in languages],
+                         dtype=np.uint64)
+        keys = seeds[:, None] ^ mix64(np.arange(1, bands + 1, dtype=np.uint64))[None, :]
+        rows = signatures.reshape(len(signatures), bands, self.rows).astype(np.uint64)
+        for row in range(self.rows):
+            keys = mix64(keys ^ rows[:, :, row])
+        return (keys >> np.uint64(1)).astype(np.int64)  # SQLite integers are signed 64-bit
 
-    def check_and_add(self, record_id: str, key: int | None, signature: np.ndarray | None,
-                      language: str) -> dict | None:
-        """None when the record is new (and now indexed), else why it is a duplicate."""
-        if key is not None:
-            found = self.db.execute("SELECT id FROM exact WHERE key = ?", (key,)).fetchone()
-            if found:
-                return {"duplicate_of": found[0], "kind": "exact"}
-        keys: list[int] = []
-        if signature is not None:
-            keys = self.band_keys(signature, language)
-            marks = ",".join("?" * len(keys))
-            candidates = self.db.execute(
-                f"SELECT DISTINCT d.ordinal, d.id, d.signature FROM bands b JOIN docs d USING (ordinal) "
-                f"WHERE b.key IN ({marks}) ORDER BY d.ordinal", keys).fetchall()
-            for _, other_id, blob in candidates:
-                similarity = float(np.mean(np.frombuffer(blob, dtype=signature.dtype) == signature))
-                if similarity >= self.config.threshold:
-                    return {"duplicate_of": other_id, "kind": "near", "similarity": round(similarity, 3)}
-        if key is not None:
-            self.db.execute("INSERT INTO exact VALUES (?, ?)", (key, record_id))
-        if signature is not None:
-            self.db.execute("INSERT INTO docs VALUES (?, ?, ?)", (self.ordinal, record_id, signature.tobytes()))
-            self.db.executemany("INSERT INTO bands VALUES (?, ?)", [(k, self.ordinal) for k in keys])
-        self.ordinal += 1
+    def _probe(self, keys: Iterable[int], query: str) -> list[tuple]:
+        self.db.execute("DELETE FROM probe")
+        self.db.executemany("INSERT OR IGNORE INTO probe VALUES (?)", ((k,) for k in keys))
+        return self.db.execute(query).fetchall()
+
+    def check_chunk(self, ids: list[str], keys: list[int] | None, signatures: np.ndarray | None,
+                    languages: list[str]) -> list[dict | None]:
+        """Per record, None when it is new (and now indexed), else why it is a duplicate."""
+        exact: dict[int, str] = {}
+        if keys is not None:
+            exact = dict(self._probe(keys, "SELECT e.key, e.id FROM probe JOIN exact e USING (key)"))
+        band_keys = None
+        buckets: dict[int, list[int]] = defaultdict(list)  # band key -> ordinals of indexed documents, rising
+        self.chunk_docs: dict[int, tuple[str, np.ndarray]] = {}  # this chunk's documents, and those read back
+        if signatures is not None:
+            band_keys = self.band_keys(signatures, languages).tolist()
+            for key, ordinal in self._probe(chain.from_iterable(band_keys),
+                                            "SELECT b.key, b.ordinal FROM probe JOIN bands b USING (key) ORDER BY b.ordinal"):
+                buckets[key].append(ordinal)
+        results: list[dict | None] = []
+        new_exact, new_docs, new_bands = [], [], []
+        for i, record_id in enumerate(ids):
+            key = keys[i] if keys is not None else None
+            if key is not None and key in exact:
+                results.append({"duplicate_of": exact[key], "kind": "exact"})
+                continue
+            if band_keys is not None:
+                found = self.near(signatures[i], [buckets[k] for k in band_keys[i] if k in buckets])
+                if found:
+                    results.append(found)
+                    continue
+            if key is not None:
+                exact[key] = record_id
+                new_exact.append((key, record_id))
+            if band_keys is not None:
+                for band_key in band_keys[i]:
+                    buckets[band_key].append(self.ordinal)
+                    new_bands.append((band_key, self.ordinal))
+                self.chunk_docs[self.ordinal] = (record_id, signatures[i])
+                new_docs.append((self.ordinal, record_id, signatures[i].tobytes()))
+            self.ordinal += 1
+            results.append(None)
+        self.db.executemany("INSERT INTO exact VALUES (?, ?)", new_exact)
+        self.db.executemany("INSERT INTO docs VALUES (?, ?, ?)", new_docs)
+        self.db.executemany("INSERT INTO bands VALUES (?, ?)", new_bands)
+        return results
+
+    def document(self, ordinal: int, dtype: np.dtype) -> tuple[str, np.ndarray]:
+        if ordinal not in self.chunk_docs:
+            other_id, blob = self.db.execute("SELECT id, signature FROM docs WHERE ordinal = ?", (ordinal,)).fetchone()
+            self.chunk_docs[ordinal] = (other_id, np.frombuffer(blob, dtype=dtype))
+        return self.chunk_docs[ordinal]
+
+    def near(self, signature: np.ndarray, buckets: list[list[int]]) -> dict | None:
+        """The earliest indexed document sharing a band whose signature agrees enough, if any."""
+        for ordinal in sorted(set(chain.from_iterable(buckets))):
+            other_id, other = self.document(ordinal, signature.dtype)
+            similarity = np.count_nonzero(other == signature) / len(signature)
+            if similarity >= self.config.threshold:
+                return {"duplicate_of": other_id, "kind": "near", "similarity": round(similarity, 3)}
         return None
 
-    def count_lines(self, text: str) -> None:
-        keys = {line_key(line) for line in text.split("\n") if line.strip()}
-        self.db.executemany("INSERT INTO lines VALUES (?, 1) ON CONFLICT(key) DO UPDATE SET docs = docs + 1",
-                            [(k,) for k in keys])
+    def count_lines(self, texts: list[str]) -> None:
+        """Count, per distinct line, the documents it is in."""
+        counts = Counter(key for text in texts for key in {line_key(line) for line in text.split("\n") if line.strip()})
+        self.db.executemany("INSERT INTO lines VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET docs = docs + excluded.docs",
+                            counts.items())
 
     def repeated_lines(self, min_docs: int) -> list[int]:
         return [k for (k,) in self.db.execute("SELECT key FROM lines WHERE docs >= ? ORDER BY key", (min_docs,))]
@@ -152,26 +250,26 @@ class Deduplicate(Stage):
     def fit(self, records: Iterable[dict], state_dir: Path) -> None:
         config = self.config
         index = DuplicateIndex(state_dir / "index.sqlite", config)
+        minhash = Signatures(config.num_perm)
         shared_ids = 0
         with open(state_dir / DUPLICATES_FILE, "w", encoding="utf-8") as out:
             for chunk in chunks(records, _CHUNK):
                 words = [tokens(r["text"], r.get("script") or dominant_script(r["text"])[0]) for r in chunk]
-                signatures = [None] * len(chunk)
-                if config.near:
-                    minhashes = MinHash.bulk([shingles(w, config.shingle) for w in words],
-                                             num_perm=config.num_perm, hashfunc=zlib.crc32)
-                    signatures = [m.hashvalues for m in minhashes]
-                for record, record_words, signature in zip(chunk, words, signatures):
-                    key = exact_key(record_words) if config.exact else None
-                    found = index.check_and_add(record["id"], key, signature, record.get("language") or "und")
-                    if found and found["duplicate_of"] == record["id"]:
+                signatures = minhash.of([shingle_hashes(w, config.shingle) for w in words]) if config.near else None
+                keys = [exact_key(w) for w in words] if config.exact else None
+                found = index.check_chunk([r["id"] for r in chunk], keys, signatures,
+                                          [r.get("language") or "und" for r in chunk])
+                kept_texts = []
+                for record, duplicate in zip(chunk, found):
+                    if duplicate and duplicate["duplicate_of"] == record["id"]:
                         # an input that repeats its own ids: process() tells records apart by id only
                         shared_ids += 1
-                    elif found:
-                        out.write(json.dumps({"id": record["id"], **found}, ensure_ascii=False) + "\n")
+                    elif duplicate:
+                        out.write(json.dumps({"id": record["id"], **duplicate}, ensure_ascii=False) + "\n")
                         continue
-                    if config.repeated_line_min_docs:
-                        index.count_lines(record["text"])
+                    kept_texts.append(record["text"])
+                if config.repeated_line_min_docs:
+                    index.count_lines(kept_texts)
                 index.db.commit()
         repeated = index.repeated_lines(config.repeated_line_min_docs) if config.repeated_line_min_docs else []
         (state_dir / REPEATED_LINES_FILE).write_text(json.dumps(repeated))

@@ -1,0 +1,56 @@
+"""Measurements that hold still on a shared machine: both sides run in turns (ours, baseline, ours,
+baseline, ...), each turn long enough to be timed, and a row reports the median of the per-round
+ratios with their min-max spread.
+
+Taking turns puts a burst of load from elsewhere on both sides alike; the ratio of one round
+compares two runs that were seconds apart, and the median of the rounds ignores one bad round.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from statistics import median
+from typing import TypeVar
+
+T = TypeVar("T")
+MIN_SECONDS = 2.0  # a side that finishes sooner is called again: milliseconds are mostly timer noise
+
+
+def rounds(sides: dict[str, Callable[[], T]], repeat: int) -> dict[str, list[T]]:
+    """Each side's results over ``repeat`` rounds; within a round the sides run one after another."""
+    results: dict[str, list[T]] = {name: [] for name in sides}
+    for _ in range(repeat):
+        for name, side in sides.items():
+            results[name].append(side())
+    return results
+
+
+def seconds_per_call(call: Callable[[], object], min_seconds: float = MIN_SECONDS) -> float:
+    """Wall seconds of one call, calling again until ``min_seconds`` have passed (total / calls)."""
+    calls = 0
+    started = time.perf_counter()
+    while True:
+        call()
+        calls += 1
+        elapsed = time.perf_counter() - started
+        if elapsed >= min_seconds:
+            return elapsed / calls
+
+
+def spread(ratios: list[float]) -> str:
+    return f"{min(ratios):.3g}-{max(ratios):.3g}" if len(ratios) > 1 else ""
+
+
+def ratio_row(benchmark: str, ours: list[float], baseline: list[float], unit: str, note: str) -> dict:
+    """One table row from per-round values in ``unit``: the medians, and ratio = median of ours/baseline per round."""
+    ratios = [o / b for o, b in zip(ours, baseline, strict=True)]
+    return {"benchmark": benchmark, "ours": median(ours), "baseline": median(baseline), "unit": unit,
+            "ratio": median(ratios), "spread": spread(ratios),
+            "note": f"{note}; median of {len(ratios)} alternating rounds" if len(ratios) > 1 else note}
+
+
+def throughput_row(benchmark: str, work: int, ours: Callable[[], object], baseline: Callable[[], object],
+                   repeat: int, unit: str, note: str) -> dict:
+    """``ours`` and ``baseline`` each do ``work`` units per call; they take turns, each timed for MIN_SECONDS at least."""
+    seconds = rounds({"ours": lambda: seconds_per_call(ours), "baseline": lambda: seconds_per_call(baseline)}, repeat)
+    return ratio_row(benchmark, [work / s for s in seconds["ours"]], [work / s for s in seconds["baseline"]], unit, note)
