@@ -96,7 +96,19 @@ def _demo_work(apertium, bergamot) -> list[dict]:
 def _seq2seq_rows(sentences: list[str], repeat: int) -> list[dict]:
     """The transformers path on a tiny NLLB-architecture model (random weights: every sentence
     decodes to the length cap, so this measures batching and padding, not model quality), and
-    the same model converted to CTranslate2 against transformers."""
+    the same model converted to CTranslate2 against transformers. Both on one thread: threads that
+    spin while waiting for a core made the ratio swing 0.9-3.3 between runs on a busy machine."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return _tiny_nllb_rows(sentences, repeat)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _tiny_nllb_rows(sentences: list[str], repeat: int) -> list[dict]:
     from muri_gen.backends.translate.transformers import TransformersTranslator
     from muri_gen.translation.tiny_model import build_tiny_nllb
 
@@ -112,13 +124,14 @@ def _seq2seq_rows(sentences: list[str], repeat: int) -> list[dict]:
         except ImportError:
             return rows
         converted = TransformersConverter(str(model), copy_files=["tokenizer.json", "tokenizer_config.json"])
-        ct2 = CTranslate2Translator(CTranslate2Translator.Config(**{**options, "model": converted.convert(f"{folder}/ct2")}))
+        ct2 = CTranslate2Translator(CTranslate2Translator.Config(
+            **{**options, "model": converted.convert(f"{folder}/ct2"), "intra_threads": 1}))
         ct2.translate_batch(sentences[:2], "spa", "eng")
         text = "\n".join(sentences)
         rows.append(throughput_row(
             "ctranslate2_vs_transformers", len(sentences), lambda: DocumentTranslator(ct2).translate([text], "spa", "eng"),
             lambda: DocumentTranslator(hf).translate([text], "spa", "eng"), repeat, "sentences/s",
-            f"{len(sentences)} sentences, tiny NLLB-architecture model, batches of 32, float32"))
+            f"{len(sentences)} sentences, tiny NLLB-architecture model, batches of 32, float32, one thread each"))
         return rows
 
 
