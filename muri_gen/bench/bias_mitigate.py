@@ -9,6 +9,8 @@ stereotype-selected MedQA questions plus Dreaddit posts).
 """
 from __future__ import annotations
 
+import time
+
 import regex
 
 from muri_gen.bench.measure import throughput_row
@@ -32,8 +34,9 @@ def run(full: bool = False, repeat: int = 3) -> list[dict]:
     texts = [r["instruction_en"] for r in rows]
     english = swapper("en")
     results = [throughput_row("gender swap (rows/s)", len(texts), lambda: [english.swap(t) for t in texts],
-                              lambda: _baseline_swap(texts), repeat, "rows/s",
-                              f"{len(texts)} English rows; baseline = per-token dict lookup, no her/his readings")]
+                              lambda: _baseline_swap(texts), repeat, "rows/CPU s",
+                              f"{len(texts)} English rows; baseline = per-token dict lookup, no her/his readings",
+                              clock=time.process_time)]
     plans = {
         "reweight (reference)": [build("reweight", {})],
         "resample (reference)": [build("resample", {})],

@@ -25,14 +25,15 @@ def rounds(sides: dict[str, Callable[[], T]], repeat: int) -> dict[str, list[T]]
     return results
 
 
-def seconds_per_call(call: Callable[[], object], min_seconds: float = MIN_SECONDS) -> float:
-    """Wall seconds of one call, calling again until ``min_seconds`` have passed (total / calls)."""
+def seconds_per_call(call: Callable[[], object], min_seconds: float = MIN_SECONDS,
+                     clock: Callable[[], float] = time.perf_counter) -> float:
+    """Seconds of one call on ``clock``, calling again until ``min_seconds`` have passed (total / calls)."""
     calls = 0
-    started = time.perf_counter()
+    started = clock()
     while True:
         call()
         calls += 1
-        elapsed = time.perf_counter() - started
+        elapsed = clock() - started
         if elapsed >= min_seconds:
             return elapsed / calls
 
@@ -50,7 +51,10 @@ def ratio_row(benchmark: str, ours: list[float], baseline: list[float], unit: st
 
 
 def throughput_row(benchmark: str, work: int, ours: Callable[[], object], baseline: Callable[[], object],
-                   repeat: int, unit: str, note: str) -> dict:
-    """``ours`` and ``baseline`` each do ``work`` units per call; they take turns, each timed for MIN_SECONDS at least."""
-    seconds = rounds({"ours": lambda: seconds_per_call(ours), "baseline": lambda: seconds_per_call(baseline)}, repeat)
+                   repeat: int, unit: str, note: str, clock: Callable[[], float] = time.perf_counter) -> dict:
+    """``ours`` and ``baseline`` each do ``work`` units per call; they take turns, each timed for MIN_SECONDS at
+    least. ``time.process_time`` as the clock counts this process's CPU seconds: for sides that compute on
+    one thread in this process, steady however busy the machine is."""
+    seconds = rounds({"ours": lambda: seconds_per_call(ours, clock=clock),
+                      "baseline": lambda: seconds_per_call(baseline, clock=clock)}, repeat)
     return ratio_row(benchmark, [work / s for s in seconds["ours"]], [work / s for s in seconds["baseline"]], unit, note)
