@@ -37,6 +37,7 @@ def run_benches(names: list[str], full: bool, repeat: int, echo=typer.echo) -> t
     for name in names:
         echo(f"bench {name}{' (full)' if full else ''}...", err=True)
         started = time.perf_counter()
+        first = len(rows)
         try:
             for row in resolve(BENCHES, name, "benchmark")(full=full, repeat=repeat):
                 rows.append({"area": name, **row})
@@ -45,6 +46,7 @@ def run_benches(names: list[str], full: bool, repeat: int, echo=typer.echo) -> t
             rows.append({"area": name, "benchmark": "(failed)", "ours": "", "baseline": "", "unit": "",
                          "ratio": "", "spread": "", "note": f"{type(exc).__name__}: {exc}"[:300]})
         seconds[name] = round(time.perf_counter() - started, 1)
+        echo(markdown_table(rows[first:]), err=True)  # each area's rows as soon as they are measured
     return rows, seconds
 
 
