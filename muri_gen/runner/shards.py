@@ -128,21 +128,64 @@ def write_shard(run_dir: RunDir, segment: int, shard: int, kept, rejected, error
     write_atomic(run_dir.marker(segment, shard), b"")
 
 
+class ShardProcessor:
+    """A segment's stages, set up once in this process, processing one shard at a time.
+
+    The local executor uses one for all shards; each Ray worker actor holds one (its models stay
+    loaded while it pulls shard after shard).
+    """
+
+    def __init__(self, plan: SegmentPlan, advance: Advance):
+        self.plan = plan
+        self.advance = advance
+        self.run_dir = RunDir(plan.run_root)
+        self.context = RunContext(plan.resolved, self.run_dir)
+        self.stages = [(c.id, c.cls(c.config, self.context, c.id)) for c in plan.stages]
+        try:
+            for _, stage in self.stages:
+                stage.setup()
+        except BaseException:
+            self.close()
+            raise
+
+    def run(self, shard: int) -> None:
+        """Process one shard unless a worker before us finished it (its .done marker exists)."""
+        if self.run_dir.is_done(self.plan.segment, shard):
+            return
+        records = list(read_jsonl(self.run_dir.shard_path(self.plan.segment - 1, shard)))
+        write_shard(self.run_dir, self.plan.segment, shard, *process_records(
+            self.stages, records, self.plan.resolved.recipe.executor.batch_size, self.advance))
+
+    def close(self) -> None:
+        for _, stage in self.stages:
+            stage.teardown()
+        self.context.close()
+
+
 def run_shards(plan: SegmentPlan, shards: list[int], advance: Advance) -> None:
     """Set the segment's stages up once, process each unfinished shard, tear everything down."""
-    run_dir = RunDir(plan.run_root)
-    context = RunContext(plan.resolved, run_dir)
-    stages = [(c.id, c.cls(c.config, context, c.id)) for c in plan.stages]
+    processor = ShardProcessor(plan, advance)
     try:
-        for _, stage in stages:
-            stage.setup()
         for shard in shards:
-            if run_dir.is_done(plan.segment, shard):
-                continue
-            records = list(read_jsonl(run_dir.shard_path(plan.segment - 1, shard)))
-            write_shard(run_dir, plan.segment, shard, *process_records(
-                stages, records, plan.resolved.recipe.executor.batch_size, advance))
+            processor.run(shard)
     finally:
-        for _, stage in stages:
-            stage.teardown()
-        context.close()
+        processor.close()
+
+
+def write_failed_shard(plan: SegmentPlan, shard: int, error: str) -> None:
+    """A shard that failed on every worker it was given to: its records become errored records.
+
+    The segment's first stage is named as the one that errored (the shard never got through the
+    group); ``--retry-errored`` processes the shard again like any shard with errored records.
+    """
+    run_dir = RunDir(plan.run_root)
+    stage_id = plan.stages[0].id
+    records = list(read_jsonl(run_dir.shard_path(plan.segment - 1, shard)))
+    errored = [{"id": r["id"], "stage": stage_id, "error": error, "language": language_of(r), "record": r}
+               for r in records]
+    stats = ShardStats(input=len(records), errored=len(records))
+    stats.by_reason[f"{stage_id}:error"] = len(records)
+    for row in errored:
+        stats.by_language[row["language"]]["errored"] += 1
+    stats.stage(stage_id).update({"in": len(records), "kept": 0, "rejected": 0, "errored": len(records)})
+    write_shard(run_dir, plan.segment, shard, [], [], errored, stats)
