@@ -33,7 +33,7 @@ def test_the_embedded_model_rates_pairs_once_and_replays_them(tmp_path):
              ("hola, ¿cómo te llamas?", spanish["article-4"], "spa")]
     llm = XLlamaCppLLM(XLlamaCppConfig(parallel=2))
     llm.setup()
-    cache = RequestCache(tmp_path / "llm.sqlite")
+    cache = RequestCache(tmp_path / "llm_requests")
     try:
         judge = LLMJudge(CachedChat(llm, cache))
         first = judge.rate(pairs)

@@ -81,17 +81,17 @@ def test_a_sentence_longer_than_the_limit_is_split_not_truncated(bergamot):
 
 def test_the_cache_translates_a_repeated_sentence_once(tmp_path, apertium):
     text = udhr_document("spa", "spa", sentences=10)
-    cache = TranslationCache(tmp_path / "t.sqlite")
+    cache = TranslationCache(tmp_path / "translations")
     first = DocumentTranslator(apertium, cache)
     results = first.translate([text, text], "spa", "eng")
     assert first.stats["segments"] == 20 and first.stats["unique_segments"] == 10 and first.stats["calls"] == 1
     assert len(cache) == 10
-    again = DocumentTranslator(apertium, TranslationCache(tmp_path / "t.sqlite"))
+    again = DocumentTranslator(apertium, TranslationCache(tmp_path / "translations"))
     rerun = again.translate([text], "spa", "eng")
     assert again.stats["cache_hits"] == 10 and again.stats["calls"] == 0
     assert rerun[0].text == results[0].text and rerun[0].provenance["segments_cached"] == 10
     # another pair (or backend) never reads these entries
-    other = DocumentTranslator(apertium, TranslationCache(tmp_path / "t.sqlite"))
+    other = DocumentTranslator(apertium, TranslationCache(tmp_path / "translations"))
     other.translate([udhr_document("cat", "cat", sentences=10)], "cat", "eng")
     assert other.stats["cache_hits"] == 0
 

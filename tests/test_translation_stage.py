@@ -46,7 +46,8 @@ def test_router_run_both_directions(tmp_path, udhr_rows):
     assert preamble["text_back"].startswith("Considerando")
     article = kept["udhr-spa-article-1"]
     assert "context_budget" not in article["translation_en"] and article["text_back"].startswith("Todo")
-    with sqlite3.connect(tmp_path / "out" / "cache" / "translations.sqlite") as db:
+    [cache_file] = (tmp_path / "out" / "cache" / "translations").glob("*.sqlite")  # one process wrote it
+    with sqlite3.connect(cache_file) as db:
         pairs = dict(db.execute("SELECT src || '>' || tgt, COUNT(*) FROM translations GROUP BY 1").fetchall())
     assert set(pairs) == {"spa>eng", "por>eng", "eng>spa", "eng>por"}
 

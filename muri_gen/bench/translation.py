@@ -67,7 +67,7 @@ def _demo_work(apertium, bergamot) -> list[dict]:
         for language, texts in groups.items():
             backend = bergamot if language == "por" else apertium
             count = counter_for(backend)
-            cache = TranslationCache(Path(folder) / "t.sqlite")
+            cache = TranslationCache(Path(folder) / "translations")
             documents = DocumentTranslator(backend, cache)
             documents.translate(texts, language, "eng")
             total_segments += documents.stats["segments"]

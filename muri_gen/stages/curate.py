@@ -88,7 +88,7 @@ class Curate(Stage):
         self.lid = self.context.backend(cfg.lid) if cfg.lid else None
         self.judge = None
         if cfg.judge:
-            cache = RequestCache(self.context.cache_dir / "llm_requests.sqlite")
+            cache = RequestCache(self.context.cache_dir / "llm_requests")
             self.judge = LLMJudge(CachedChat(self.context.backend(cfg.judge), cache), cfg.judge_prompt)
 
     def teardown(self) -> None:

@@ -108,7 +108,7 @@ class ReverseInstruction(Stage):
     def setup(self) -> None:
         cfg = self.config
         self.llm = self.context.backend(cfg.llm)
-        cache = RequestCache(self.context.cache_dir / "llm_requests.sqlite") if cfg.cache else None
+        cache = RequestCache(self.context.cache_dir / "llm_requests") if cfg.cache else None
         self.chat = CachedChat(self.llm, cache)
         self.checks = InstructionChecks(cfg.checks)
         self.seed = self.context.seed if cfg.seed is None else cfg.seed

@@ -100,7 +100,7 @@ class Translate(Stage):
 
     def setup(self) -> None:
         self.translator = self.context.backend(self.config.translator)
-        cache = TranslationCache(self.context.cache_dir / "translations.sqlite") if self.config.cache else None
+        cache = TranslationCache(self.context.cache_dir / "translations") if self.config.cache else None
         self.documents = DocumentTranslator(self.translator, cache, batch_tokens=self.config.batch_tokens)
 
     def teardown(self) -> None:

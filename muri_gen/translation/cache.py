@@ -1,14 +1,14 @@
 """The translation cache: a sentence is translated once per (backend, model, source, target).
 
-SQLite in the run's cache folder, so reruns, resumed shards and repeated boilerplate across
-documents cost nothing; WAL mode lets several worker processes share one file.
+A folder of SQLite files in the run's cache folder (one per writing process, all read), so reruns,
+resumed shards and repeated boilerplate across documents cost nothing, on any node.
 """
 from __future__ import annotations
 
 import hashlib
 from pathlib import Path
 
-from muri_gen.sqlite_cache import open_cache, select_by_keys
+from muri_gen.sqlite_cache import CacheFolder
 
 
 def cache_key(backend: str, model: str, src: str, tgt: str, text: str) -> str:
@@ -17,24 +17,19 @@ def cache_key(backend: str, model: str, src: str, tgt: str, text: str) -> str:
 
 
 class TranslationCache:
-    def __init__(self, path: Path):
-        self.path = path
-        self._db = open_cache(
-            path,
-            "CREATE TABLE IF NOT EXISTS translations (key TEXT PRIMARY KEY, backend TEXT, model TEXT,"
-            " src TEXT, tgt TEXT, translation TEXT NOT NULL)",
-        )
+    def __init__(self, folder: Path):
+        self._files = CacheFolder(folder, "translations",
+                                  "backend TEXT, model TEXT, src TEXT, tgt TEXT, translation TEXT NOT NULL")
 
     def get_many(self, keys: list[str]) -> dict[str, str]:
-        return dict(select_by_keys(self._db, "translations", "translation", keys))
+        return self._files.select("translation", keys)
 
     def put_many(self, rows: list[tuple[str, str, str, str, str, str]]) -> None:
         """Rows of (key, backend, model, src, tgt, translation)."""
-        with self._db:
-            self._db.executemany("INSERT OR REPLACE INTO translations VALUES (?, ?, ?, ?, ?, ?)", rows)
+        self._files.insert(rows)
 
     def __len__(self) -> int:
-        return self._db.execute("SELECT COUNT(*) FROM translations").fetchone()[0]
+        return len(self._files)
 
     def close(self) -> None:
-        self._db.close()
+        self._files.close()

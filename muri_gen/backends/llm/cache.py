@@ -1,9 +1,9 @@
 """The LLM request cache: a request is paid for once per (backend, model, messages, sampling).
 
-SQLite in the run's cache folder, keyed by a hash of the full request payload, so a re-run or a
-resumed run replays finished requests and sends only the missing ones. Only successful results
-are stored: a failed request is sent again next time (that is how a resumed run completes it).
-WAL mode lets several worker processes share one file.
+A folder of SQLite files in the run's cache folder (one per writing process, all read: see
+``sqlite_cache``), keyed by a hash of the full request payload, so a re-run or a resumed run on
+any node replays finished requests and sends only the missing ones. Only successful results are
+stored: a failed request is sent again next time (that is how a resumed run completes it).
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 
 from muri_gen.backends.base import LLM, ChatRequest, ChatResult
-from muri_gen.sqlite_cache import open_cache, select_by_keys
+from muri_gen.sqlite_cache import CacheFolder
 
 
 def request_key(model: dict, request: ChatRequest) -> str:
@@ -23,25 +23,23 @@ def request_key(model: dict, request: ChatRequest) -> str:
 
 
 class RequestCache:
-    def __init__(self, path: Path):
-        self.path = path
-        self._db = open_cache(path, "CREATE TABLE IF NOT EXISTS requests (key TEXT PRIMARY KEY, result TEXT NOT NULL)")
+    def __init__(self, folder: Path):
+        self._files = CacheFolder(folder, "requests", "result TEXT NOT NULL")
 
     def get_many(self, keys: list[str]) -> dict[str, ChatResult]:
         return {key: ChatResult(**{**json.loads(blob), "cached": True})
-                for key, blob in select_by_keys(self._db, "requests", "result", keys)}
+                for key, blob in self._files.select("result", keys).items()}
 
     def put_many(self, rows: list[tuple[str, ChatResult]]) -> None:
         blobs = [(key, json.dumps({**dataclasses.asdict(result), "cached": False}, ensure_ascii=False))
                  for key, result in rows if result.error is None]
-        with self._db:
-            self._db.executemany("INSERT OR REPLACE INTO requests VALUES (?, ?)", blobs)
+        self._files.insert(blobs)
 
     def __len__(self) -> int:
-        return self._db.execute("SELECT COUNT(*) FROM requests").fetchone()[0]
+        return len(self._files)
 
     def close(self) -> None:
-        self._db.close()
+        self._files.close()
 
 
 class CachedChat:
