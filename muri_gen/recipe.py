@@ -59,6 +59,21 @@ class InputConfig(Strict):
     subdataset_name: str | None = None  # MURI-IT ``subdataset_name``; defaults to the input's stem
     max_record_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
 
+    @property
+    def is_url(self) -> bool:
+        """An fsspec URL (s3://, gs://, hf://, https://, memory://), not a local path."""
+        return self.path is not None and "://" in self.path
+
+    @field_validator("path")
+    @classmethod
+    def _no_credentials(cls, value: str | None) -> str | None:
+        # the run folder keeps the recipe redacted, and a redacted URL could not be read again on resume:
+        # a URL's keys belong in the environment, where the filesystem library reads them
+        if value is not None and "://" in value and redact(value) != value:
+            raise ValueError("the URL carries credentials (user:password@, user@ or a token); give them through the "
+                             "environment (AWS_*, GOOGLE_APPLICATION_CREDENTIALS, HF_TOKEN) instead")
+        return value
+
     @field_validator("fields")
     @classmethod
     def _not_reader_columns(cls, value: dict[str, str]) -> dict[str, str]:
@@ -302,7 +317,8 @@ def validate(data: dict, lines: dict[tuple, int], source: str) -> ResolvedRecipe
 
 def _output_inside_input(recipe: Recipe) -> str | None:
     """An output folder inside the input folder would be read back as input by the next run."""
-    if recipe.input.format in ("hf_hub", "memory") or recipe.input.path is None or recipe.output.dir is None:
+    if (recipe.input.format in ("hf_hub", "memory") or recipe.input.path is None or recipe.input.is_url
+            or recipe.output.dir is None):
         return None  # no input folder, or the folders are given at run time (checked again then)
     source = Path(recipe.input.path).expanduser().resolve()
     out = Path(recipe.output.dir).expanduser().resolve()

@@ -1,11 +1,17 @@
 """Readers stream records from JSONL (plain, .gz, .zst), Parquet, text folders and HF datasets.
 
+``input.path`` is a local path, a Hub dataset id (format hf_hub) or an fsspec URL (``s3://``,
+``gs://``, ``hf://datasets/...``, ``https://``, ``memory://``) to a file or folder, read like a
+local one. A URL's credentials come from the environment, read by the filesystem library itself
+(AWS_*, GOOGLE_APPLICATION_CREDENTIALS, HF_TOKEN): the recipe, and so the run folder, never holds them.
+
 They never load a corpus into memory and never drop a record silently: a line that cannot be
 parsed comes out as an ``Errored`` item, a record without usable text as a ``Rejected`` one,
 each with the position it came from.
 """
 from __future__ import annotations
 
+import contextlib
 import gzip
 import io
 import json
@@ -35,7 +41,7 @@ class ReadItem:
 class InputFile:
     """One file the input reads: ``name`` (its path under the input folder) prefixes its records' positions."""
 
-    path: Path
+    path: Path | str  # a str is a URL
     name: str
     format: str  # jsonl, parquet, text_folder (one document per .txt file) or hf_disk (part of a saved dataset)
 
@@ -49,9 +55,8 @@ SUFFIXES = {
 READABLE = "JSON Lines (.jsonl, .json, .ndjson, optionally .gz or .zst), Parquet (.parquet) and text (.txt)"
 
 
-def _is_documentation(path: Path) -> bool:
+def _is_documentation(name: str) -> bool:
     """Files that sit beside data in a dataset folder and are not records (hidden files, README, LICENSE)."""
-    name = path.name
     return name.startswith(".") or name.lower().endswith(".md") or name.upper().startswith(("README", "LICENSE"))
 
 
@@ -66,7 +71,11 @@ def detect_format(path: Path) -> str:
         if (path / "dataset_info.json").exists() or (path / "dataset_dict.json").exists():
             return "hf_disk"
         return "folder"
-    fmt = format_of_name(path.name)
+    return _file_format(path)
+
+
+def _file_format(path: Path | str) -> str:
+    fmt = format_of_name(_name(path))
     if fmt is None:
         raise InputError(f"{path}: cannot tell the format from its name; muri-gen reads {READABLE} files, "
                          "folders of them and saved Hugging Face datasets (input.format: auto, jsonl, parquet, "
@@ -74,11 +83,17 @@ def detect_format(path: Path) -> str:
     return fmt
 
 
+def _name(path: Path | str) -> str:
+    return path.name if isinstance(path, Path) else path.rstrip("/").rsplit("/", 1)[-1]
+
+
 def input_files(config: InputConfig) -> list[InputFile]:
-    """Every local file the input reads, in a stable order: a folder is read whole, every format, recursively.
+    """Every file the input reads, in a stable order: a folder is read whole, every format, recursively.
 
     A folder holding a file muri-gen cannot read is refused (it would be skipped silently otherwise).
     """
+    if config.is_url:
+        return _url_files(config)
     path = Path(config.path).expanduser()
     if not path.exists():
         raise InputError(f"input path does not exist: {path}")
@@ -87,20 +102,50 @@ def input_files(config: InputConfig) -> list[InputFile]:
         return [InputFile(p, str(p.relative_to(path)), "hf_disk") for p in sorted(path.rglob("*")) if p.is_file()]
     if path.is_file():
         return [InputFile(path, path.name, fmt)]
+    return _folder_files(path, fmt, [(p, str(p.relative_to(path))) for p in path.rglob("*") if p.is_file()])
+
+
+def _url_files(config: InputConfig) -> list[InputFile]:
+    """A URL's file, or every file under a URL prefix (a folder), by the same rules as a local folder."""
+    import fsspec.core
+
+    try:
+        fs, root = fsspec.core.url_to_fs(config.path)
+        found, is_file = fs.exists(root), fs.isfile(root)
+    except ImportError as exc:  # s3fs, gcsfs... are the user's to install
+        raise InputError(f"{config.path}: {exc}") from None
+    except OSError as exc:  # unreachable, or access refused
+        raise InputError(f"{config.path}: cannot read it: {_cause(exc)}") from None
+    if not found:
+        raise InputError(f"input URL does not exist: {config.path}")
+    if config.format == "hf_disk":
+        raise InputError(f"{config.path}: a saved Hugging Face dataset (hf_disk) is read from a local folder only")
+    if is_file:
+        return [InputFile(config.path, _name(config.path), _file_format(config.path)
+                          if config.format == "auto" else config.format)]
+    prefix = root.rstrip("/") + "/"
+    return _folder_files(config.path, "folder" if config.format == "auto" else config.format,
+                         [(fs.unstrip_protocol(p), p.removeprefix(prefix)) for p in fs.find(root) if p.startswith(prefix)])
+
+
+def _folder_files(folder: Path | str, fmt: str, found: list[tuple[Path | str, str]]) -> list[InputFile]:
+    """The (path, name under the folder) pairs ``found`` as InputFiles in name order (folder by folder, as
+    local paths sort); refused if any is not of ``fmt``."""
     files, unreadable = [], []
-    for file in sorted(p for p in path.rglob("*") if p.is_file() and not _is_documentation(p)):
-        name = str(file.relative_to(path))
-        found = format_of_name(file.name)
-        if found is None or fmt not in ("folder", found):
+    for path, name in sorted(found, key=lambda pair: pair[1].split("/")):
+        if _is_documentation(_name(path)):
+            continue
+        fmt_found = format_of_name(name)
+        if fmt_found is None or fmt not in ("folder", fmt_found):
             unreadable.append(name)
         else:
-            files.append(InputFile(file, name, found))
+            files.append(InputFile(path, name, fmt_found))
     if unreadable:
         what = f"files that are not {fmt}" if fmt != "folder" else f"files it cannot read (it reads {READABLE})"
-        raise InputError(f"{path}: the folder holds {len(unreadable)} {what}: {', '.join(unreadable[:5])}"
+        raise InputError(f"{folder}: the folder holds {len(unreadable)} {what}: {', '.join(unreadable[:5])}"
                          f"{' ...' if len(unreadable) > 5 else ''}; move them out or name the files to read")
     if not files:
-        raise InputError(f"{path}: no input files in this folder (it reads {READABLE})")
+        raise InputError(f"{folder}: no input files in this folder (it reads {READABLE})")
     return files
 
 
@@ -122,14 +167,14 @@ def read_records(config: InputConfig, memory: MemoryInput | None = None) -> Iter
     elif config.format == "hf_hub":
         items = _named_errors(config.path, _read_hf_hub(config))
     else:
-        items = _read_local(config)
+        items = _read_files(config)
     for count, item in enumerate(items, start=1):
         yield item
         if config.limit is not None and count >= config.limit:
             return
 
 
-def _read_local(config: InputConfig) -> Iterator[ReadItem]:
+def _read_files(config: InputConfig) -> Iterator[ReadItem]:
     files = input_files(config)
     if files and files[0].format == "hf_disk":
         yield from _named_errors(config.path, _read_hf_disk(Path(config.path).expanduser(), config))
@@ -156,21 +201,33 @@ def _cause(exc: Exception) -> str:
     return f"{exc}" or type(exc).__name__
 
 
-def _open_binary(path: Path):
-    name = path.name.lower()
-    if name.endswith(".gz"):
-        return gzip.open(path, "rb")
-    if name.endswith(".zst"):
-        return _ZstdFile(path)
-    return open(path, "rb")
+@contextlib.contextmanager
+def _open_binary(path: Path | str) -> Iterator:
+    """A local file's or a URL's (str) bytes, streamed, decompressed by the name's suffix."""
+    if isinstance(path, str):
+        import fsspec
+
+        opened = fsspec.open(path, "rb")
+    else:
+        opened = open(path, "rb")
+    with opened as raw:
+        name = _name(path).lower()
+        if name.endswith(".gz"):
+            with gzip.GzipFile(fileobj=raw, mode="rb") as unpacked:
+                yield unpacked
+        elif name.endswith(".zst"):
+            with _ZstdFile(raw) as unpacked:
+                yield unpacked
+        else:
+            yield raw
 
 
 class _ZstdFile(io.RawIOBase):
     """A .zst file's decompressed bytes, frame after frame. Unlike zstandard's stream_reader, a file cut
-    short raises EOFError (as gzip does) instead of ending quietly, records lost."""
+    short raises EOFError (as gzip does) instead of ending quietly, records lost. ``raw`` stays open."""
 
-    def __init__(self, path: Path):
-        self._file = open(path, "rb")
+    def __init__(self, raw):
+        self._file = raw
         self._frame = zstandard.ZstdDecompressor().decompressobj()
         self._pending = b""
 
@@ -192,10 +249,6 @@ class _ZstdFile(io.RawIOBase):
         size = min(len(buffer), len(self._pending))
         buffer[:size], self._pending = self._pending[:size], self._pending[size:]
         return size
-
-    def close(self) -> None:
-        self._file.close()
-        super().close()
 
 
 def _from_mapping(row, position: str, config: InputConfig) -> ReadItem:
@@ -301,20 +354,22 @@ def _read_parquet(file: InputFile, config: InputConfig) -> Iterator[ReadItem]:
     import pyarrow.parquet as pq
 
     number = 0
-    for batch in pq.ParquetFile(file.path).iter_batches(batch_size=1024):
-        for row in batch.to_pylist():
-            number += 1
-            yield _from_mapping(row, f"{file.name}:{number}", config)
+    with _open_binary(file.path) as raw:
+        for batch in pq.ParquetFile(raw).iter_batches(batch_size=1024):
+            for row in batch.to_pylist():
+                number += 1
+                yield _from_mapping(row, f"{file.name}:{number}", config)
 
 
 def _read_text_file(file: InputFile, config: InputConfig) -> Iterator[ReadItem]:
     """One document per .txt file; its id is its path under the input folder."""
     position = file.name
-    size = file.path.stat().st_size
-    if size > config.max_record_bytes:
-        yield ReadItem({"id": position}, Errored(f"file is {size} bytes, over input.max_record_bytes"))
+    with _open_binary(file.path) as fh:
+        raw = fh.read(config.max_record_bytes + 1)
+    if len(raw) > config.max_record_bytes:
+        yield ReadItem({"id": position}, Errored(f"file is over {config.max_record_bytes} bytes "
+                                                 "(input.max_record_bytes)"))
         return
-    raw = file.path.read_bytes()
     try:
         text = raw.decode("utf-8").lstrip("\ufeff")
     except UnicodeDecodeError as exc:
