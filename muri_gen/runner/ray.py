@@ -187,6 +187,7 @@ class RayExecutor:
                     else:
                         self.shards_per_node[worker.node] += 1
                         bar.update()
+                        idle.append(worker)
         finally:
             for worker in [*starting.values(), *idle, *(w for w, _ in running.values())]:
                 ray.kill(worker.actor)
