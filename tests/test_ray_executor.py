@@ -1,5 +1,6 @@
 """The Ray executor on a local Ray cluster (ray.init(num_cpus=2)): the same rows as the local executor,
-resume through the same markers, and a clear refusal when a stage needs GPUs the cluster lacks.
+resume through the same markers, a shard that kills every worker it is given to written as errored
+records, and a clear refusal when a stage needs GPUs the cluster lacks.
 
 One module and one cluster (module fixture): Ray takes ~10-20 s to start here.
 """
@@ -99,6 +100,22 @@ def test_ray_gives_the_local_rows_and_resumes(ray_cluster, tmp_path, write_jsonl
     mixed.stats.unlink()
     run_recipe(load_recipe(write_recipe(tmp_path, corpus, "ray", "mixed")))
     assert outcome(tmp_path / "mixed") == local
+
+
+def test_a_shard_that_kills_every_worker_becomes_errored_records(ray_cluster, tmp_path, write_jsonl, udhr_rows):
+    rows = udhr_rows[:48]  # three shards of 16; the poison record is in the second
+    poison = rows[20]["text"][:60]
+    assert sum(poison in r["text"] for r in rows) == 1
+    resolved = load_recipe(write_recipe(tmp_path, write_jsonl(rows), "ray", "crash",
+                                        stages=f"  - {{stage: normalize}}\n  - {{stage: test_crash_worker, substring: {json.dumps(poison)}}}\n"))
+    stats = run_recipe(resolved)
+    run = RunDir(tmp_path / "crash")
+    errored = list(run.outcome_records("errored"))
+    assert stats["input"] == 48 == stats["kept"] + stats["rejected"] + stats["errored"]
+    assert stats["errored"] == 16 and {r["id"] for r in errored} == {r["id"] for r in rows[16:32]}
+    assert all(r["stage"] == "normalize" and r["error"].startswith("shard failed on 3 workers; last: worker lost")
+               for r in errored)
+    assert [r["id"] for r in run.kept_records()] == [r["id"] for r in rows[:16] + rows[32:]]
 
 
 def test_gpu_stage_on_a_cpu_cluster_is_refused_clearly(ray_cluster, tmp_path, write_jsonl, udhr_rows):

@@ -38,9 +38,13 @@ class SlowUpper(Stage):
     Config = SlowUpperConfig
 
     def process(self, records):
+        import os
+
+        # a cluster test slows one Ray node by starting it with this variable set
+        slowdown = float(os.environ.get("MURI_TEST_SLOWDOWN", "1"))
         out = []
         for record in records:
-            time.sleep(self.config.seconds_per_record)
+            time.sleep(self.config.seconds_per_record * slowdown)
             if self.config.fail_on and self.config.fail_on in record["text"]:
                 raise ValueError(f"cannot handle {record['id']}")
             out.append({**record, "upper": record["text"].upper()})
@@ -111,6 +115,22 @@ class Gate(Stage):
         return records
 
 
+class CrashWorkerConfig(StageConfig):
+    substring: str  # a record whose text contains this ends the whole worker process (a native crash, the OOM killer)
+
+
+class CrashWorker(Stage):
+    name = "test_crash_worker"
+    Config = CrashWorkerConfig
+
+    def process(self, records):
+        import os
+
+        if any(self.config.substring in r["text"] for r in records):
+            os._exit(1)  # no exception for bisection to catch: the process is gone
+        return records
+
+
 class GateSinkConfig(StageConfig):
     gate: str
 
@@ -125,6 +145,6 @@ class GateSink(Sink):
         wait_at_gate(self.config.gate)
 
 
-for cls in (MinChars, SlowUpper, ErrorEvery, Flaky, Gate):
+for cls in (MinChars, SlowUpper, ErrorEvery, Flaky, Gate, CrashWorker):
     STAGES[cls.name] = f"{__name__}:{cls.__name__}"
 SINKS[GateSink.name] = f"{__name__}:{GateSink.__name__}"
