@@ -27,6 +27,7 @@ from muri_gen.runner import prepare_output, run_recipe, segments_of, split_input
 from muri_gen.runner.layout import RunDir
 from muri_gen.runner.ray import RayExecutor
 from muri_gen.runner.shards import SegmentPlan, run_shards
+from tests.run_outcome import run_outcome
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow]
 
@@ -168,17 +169,6 @@ def write_recipe(tmp_path, corpus, kind, out, stages, shard_size=16, languages=N
     return load_recipe(path)
 
 
-def outcome(out):
-    """Everything a run decided, in file order: kept rows, rejects and errors, and the funnel."""
-    run = RunDir(out)
-    stats = json.loads(run.stats.read_text())
-    for key in ("wall_seconds", "peak_rss_mb"):
-        stats.pop(key)
-    for counts in stats["by_stage"].values():
-        counts.pop("seconds"), counts.pop("records_per_second")
-    return list(run.kept_records()), list(run.outcome_records("rejected")), list(run.outcome_records("errored")), stats
-
-
 FILTERS = """\
 - {stage: normalize}
 - {stage: language_id, backend: lid}
@@ -213,7 +203,7 @@ def test_the_cluster_gives_the_local_rows_and_its_caches_replay_locally(cluster,
 
 def outcome_of_run(resolved):
     run_recipe(resolved)
-    return outcome(resolved.recipe.output.dir)
+    return run_outcome(resolved.recipe.output.dir)
 
 
 def test_a_slowed_node_does_fewer_shards_than_a_static_split_gives_it(cluster, tmp_path, write_jsonl, udhr_rows):
@@ -285,7 +275,7 @@ def test_a_node_lost_mid_segment_costs_its_shard_not_the_run(cluster, tmp_path, 
           f"+ rejected {stats['rejected']} + errored {stats['errored']}")
     assert requeued and all("worker lost" in message for message in requeued)
     assert stats["input"] == stats["kept"] + stats["rejected"] + stats["errored"] == len(udhr_rows)
-    assert outcome(tmp_path / "ray") == local
+    assert run_outcome(tmp_path / "ray") == local
 
 
 def test_a_node_that_joins_mid_segment_gets_work(cluster, tmp_path, write_jsonl, udhr_rows):

@@ -16,6 +16,7 @@ from muri_gen.runner import RunError, run_recipe, segments_of
 from muri_gen.runner.layout import RunDir
 from muri_gen.runner.ray import RayExecutor
 from muri_gen.runner.shards import SegmentPlan
+from tests.run_outcome import run_outcome
 
 pytestmark = pytest.mark.slow
 
@@ -54,17 +55,6 @@ def write_recipe(tmp_path, corpus, kind, out, stages=STAGES_YAML):
     return path
 
 
-def outcome(out):
-    """Everything a run decided, in file order: kept rows, rejects and errors, and the funnel."""
-    run = RunDir(out)
-    stats = json.loads(run.stats.read_text())
-    for key in ("wall_seconds", "peak_rss_mb"):
-        stats.pop(key)
-    for counts in stats["by_stage"].values():
-        counts.pop("seconds"), counts.pop("records_per_second")
-    return list(run.kept_records()), list(run.outcome_records("rejected")), list(run.outcome_records("errored")), stats
-
-
 def test_ray_gives_the_local_rows_and_resumes(ray_cluster, tmp_path, write_jsonl, udhr_rows):
     copies = [{**row, "id": f"copy-{row['id']}"} for row in udhr_rows[:12]]  # for dedup to find
     corpus = write_jsonl(udhr_rows + copies)
@@ -72,7 +62,7 @@ def test_ray_gives_the_local_rows_and_resumes(ray_cluster, tmp_path, write_jsonl
     ray_stats = run_recipe(load_recipe(write_recipe(tmp_path, corpus, "ray", "ray")))
     assert local_stats["input"] == len(udhr_rows) + 12 and local_stats["kept"] > 50
     assert local_stats["by_reason"]["dedup:duplicate"] >= 5 and local_stats["by_reason"]["test_error_every:error"] > 0
-    local, ray_run = outcome(tmp_path / "local"), outcome(tmp_path / "ray")
+    local, ray_run = run_outcome(tmp_path / "local"), run_outcome(tmp_path / "ray")
     assert ray_run[0] == local[0]  # kept rows, row for row, in order
     assert ray_run[1:] == local[1:]
     assert all(r["upper"] == r["text"].upper() for r in ray_run[0])
@@ -89,7 +79,7 @@ def test_ray_gives_the_local_rows_and_resumes(ray_cluster, tmp_path, write_jsonl
                 kept_stamps[(segment, shard)] = run.marker(segment, shard).stat().st_mtime_ns
     run.stats.unlink()
     run_recipe(load_recipe(write_recipe(tmp_path, corpus, "ray", "ray")))
-    assert outcome(tmp_path / "ray") == local
+    assert run_outcome(tmp_path / "ray") == local
     assert all(run.marker(*key).stat().st_mtime_ns == stamp for key, stamp in kept_stamps.items())
 
     # a run started locally and resumed on Ray (the executor is not part of the recipe's fingerprint)
@@ -99,7 +89,7 @@ def test_ray_gives_the_local_rows_and_resumes(ray_cluster, tmp_path, write_jsonl
         mixed.marker(last, shard).unlink()
     mixed.stats.unlink()
     run_recipe(load_recipe(write_recipe(tmp_path, corpus, "ray", "mixed")))
-    assert outcome(tmp_path / "mixed") == local
+    assert run_outcome(tmp_path / "mixed") == local
 
 
 def test_a_shard_that_kills_every_worker_becomes_errored_records(ray_cluster, tmp_path, write_jsonl, udhr_rows):

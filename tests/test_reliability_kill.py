@@ -24,7 +24,7 @@ import pytest
 import yaml
 
 from muri_gen.cli import ERRORED_EXIT
-from muri_gen.runner.layout import RunDir
+from tests.run_outcome import run_outcome
 
 ROOT = Path(__file__).resolve().parents[1]
 DRIVER = "import sys, tests.toy_stages; from muri_gen.cli import main; sys.argv[1:] = ['run', *sys.argv[1:]]; main()"
@@ -76,16 +76,6 @@ def tail(proc: subprocess.Popen) -> str:
     return proc.log.read().decode(errors="replace")[-2000:]
 
 
-def everything(out: Path):
-    run = RunDir(out)
-    stats = json.loads(run.stats.read_text())
-    for key in ("wall_seconds", "peak_rss_mb"):
-        stats.pop(key)
-    for counts in stats["by_stage"].values():
-        counts.pop("seconds"), counts.pop("records_per_second")
-    return list(run.kept_records()), list(run.outcome_records("rejected")), list(run.outcome_records("errored")), stats
-
-
 def kill_and_resume(args: list, out: Path, gate: Path, targets: list[int] | None, rng: random.Random, seed: int,
                     seconds: float | tuple[float, float] = 0.05, exit_code: int = 0) -> list[int]:
     """Ten times in a row: start the run, wait until ``progress`` reaches the attempt's target (no
@@ -130,8 +120,8 @@ def test_ten_kills_in_a_row_then_resume_gives_the_uninterrupted_dataset(tmp_path
     targets = sorted(rng.sample(range(1, markers + 1), 10))  # the last ones land in the sinks' turn
     kills = kill_and_resume([write_recipe(tmp_path, corpus, "killed")], out, tmp_path / "killed.gate", targets,
                             rng, seed, exit_code=ERRORED_EXIT)
-    kept, rejected, errored, stats = everything(out)
-    assert (kept, rejected, errored, stats) == everything(tmp_path / "clean"), f"seed {seed}, kills at progress {kills}"
+    kept, rejected, errored, stats = run_outcome(out)
+    assert (kept, rejected, errored, stats) == run_outcome(tmp_path / "clean"), f"seed {seed}, kills at progress {kills}"
     assert (out / "filtered" / "records.jsonl").read_bytes() == (tmp_path / "clean" / "filtered" / "records.jsonl").read_bytes()
     ids = [r["id"] for r in kept + rejected + errored]
     assert len(ids) == len(set(ids)), f"seed {seed}: duplicate rows"
@@ -182,8 +172,8 @@ def test_demo_recipe_killed_ten_times_then_resumed_gives_the_uninterrupted_datas
     # after start-up plus at most a tenth of the work, so that the ten spread over the run
     kills = kill_and_resume([demo, "-o", out, *DEMO_SMALL, "--set", f"sinks={json.dumps(sinks)}"], out,
                             tmp_path / "killed.gate", None, rng, seed, seconds=(startup * 0.5, startup + work / 10))
-    kept, rejected, errored, stats = without_cache_flags(everything(out))
-    assert [kept, rejected, errored, stats] == without_cache_flags(everything(tmp_path / "clean")), \
+    kept, rejected, errored, stats = without_cache_flags(run_outcome(out))
+    assert [kept, rejected, errored, stats] == without_cache_flags(run_outcome(tmp_path / "clean")), \
         f"seed {seed}, kills at progress {kills}"
     ids = [r["id"] for r in kept + rejected + errored]
     assert len(ids) == len(set(ids)) and stats["input"] == 12 == len(ids), f"seed {seed}: duplicate or missing rows"

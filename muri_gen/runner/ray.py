@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 from collections import Counter, deque
 from pathlib import Path
 
@@ -43,6 +44,8 @@ from muri_gen.stages.base import stage_resources
 log = logging.getLogger("muri_gen")
 
 ATTEMPTS = 3  # workers a shard may fail on before its records are written as errored
+WAIT_WARNING_SECONDS = 60  # no worker placed for this long: say so (the cluster may be scaling up)
+CLOSE_SECONDS = 60  # how long idle workers get to tear their stages down
 
 
 class ShardActor:
@@ -63,6 +66,12 @@ class ShardActor:
         self.processor.run(shard)
         return shard
 
+    def close(self) -> None:
+        """Tear the stages down (model servers, subprocesses) before the actor is killed."""
+        if self.processor is not None:
+            self.processor.close()
+            self.processor = None
+
 
 @dataclasses.dataclass
 class _Worker:
@@ -70,11 +79,126 @@ class _Worker:
     node: str | None = None  # known once setup returned
 
 
+class _ShardQueue:
+    """The driver's side of one segment: the shards left, the worker actors, what failed where."""
+
+    def __init__(self, ray, plan: SegmentPlan, options: dict, shards: list[int], bar):
+        self.ray, self.plan, self.options, self.bar = ray, plan, options, bar
+        self.actor_class = ray.remote(ShardActor).options(**options)
+        self.plan_ref = ray.put(plan)
+        self.queue = deque(shards)
+        self.failures: dict[int, list[tuple[_Worker, str]]] = {}
+        self.starting: dict = {}  # setup ref -> worker
+        self.running: dict = {}  # run ref -> (worker, shard)
+        self.idle: list[_Worker] = []
+        self.deaths_in_setup = 0
+        self.shards_per_node: Counter = Counter()
+        self.requeued = 0
+        self.quiet_since = time.monotonic()
+
+    def busy(self) -> bool:
+        return bool(self.queue or self.running)
+
+    def step(self) -> None:
+        """Size the pool, hand out shards, then settle whatever finished within a second."""
+        # at least one: with every worker node gone, a pending actor waits for the next to join
+        wanted = min(max(slots_for(self.options, self.ray), 1), len(self.queue) + len(self.running))
+        while len(self.starting) + len(self.running) + len(self.idle) < wanted:
+            worker = _Worker(self.actor_class.remote(self.plan_ref))
+            self.starting[worker.actor.setup.remote()] = worker
+        while self.idle and self.queue:
+            shard = self.queue.popleft()
+            tried = {id(w) for w, _ in self.failures.get(shard, [])}
+            worker = next((w for w in self.idle if id(w) not in tried), self.idle[0])  # another worker if one is free
+            self.idle.remove(worker)
+            self.running[worker.actor.run.remote(shard)] = (worker, shard)
+        if not self.queue:  # free what no shard will need (a GPU actor holds its model's memory)
+            self._retire(self.idle)
+            self.idle.clear()
+        ready, _ = self.ray.wait([*self.starting, *self.running], num_returns=1, timeout=1.0)
+        if ready:
+            self.quiet_since = time.monotonic()
+        elif not self.running and time.monotonic() - self.quiet_since > WAIT_WARNING_SECONDS:
+            log.warning("segment %d: no Ray worker of %g CPU, %g GPU could start for %d s; waiting for the "
+                        "cluster to have room", self.plan.segment, self.options["num_cpus"], self.options["num_gpus"],
+                        WAIT_WARNING_SECONDS)
+            self.quiet_since = time.monotonic()
+        for ref in ready:
+            if ref in self.starting:
+                self._started(ref, self.starting.pop(ref))
+            else:
+                self._finished(ref, *self.running.pop(ref))
+
+    def _started(self, ref, worker: _Worker) -> None:
+        exceptions = self.ray.exceptions
+        try:
+            worker.node = self.ray.get(ref)
+            self.idle.append(worker)
+        except exceptions.RayTaskError as exc:  # a stage's setup raised: the same on every worker
+            cause = exc.cause if exc.cause is not None else exc
+            raise RunError(f"segment {self.plan.segment}: setting the stages up on a Ray worker failed: "
+                           f"{type(cause).__name__}: {cause}") from None
+        except exceptions.RayError as exc:
+            self.deaths_in_setup += 1
+            if self.deaths_in_setup > ATTEMPTS * max(slots_for(self.options, self.ray), 1):
+                raise RunError(f"segment {self.plan.segment}: Ray workers keep dying while setting the stages up "
+                               f"({type(exc).__name__}); finished shards are kept") from None
+
+    def _finished(self, ref, worker: _Worker, shard: int) -> None:
+        exceptions = self.ray.exceptions
+        try:
+            self.ray.get(ref)
+        except exceptions.RayTaskError as exc:
+            cause = exc.cause if exc.cause is not None else exc
+            self._failed(worker, shard, f"{type(cause).__name__}: {cause}")
+            self.idle.append(worker)
+        except exceptions.RayError as exc:  # the actor or its node is gone
+            self._failed(worker, shard, f"worker lost ({type(exc).__name__})")
+        else:
+            self.shards_per_node[worker.node] += 1
+            self.bar.update()
+            self.idle.append(worker)
+
+    def _failed(self, worker: _Worker, shard: int, error: str) -> None:
+        tried = self.failures.setdefault(shard, [])
+        tried.append((worker, error))
+        if len(tried) >= ATTEMPTS:
+            log.error("segment %d: shard %d failed on %d workers, its records are errored: %s",
+                      self.plan.segment, shard, len(tried), error)
+            write_failed_shard(self.plan, shard, f"shard failed on {len(tried)} workers; last: {error}")
+            self.bar.update()
+        else:
+            log.warning("segment %d: shard %d goes back in the queue (%s)", self.plan.segment, shard, error)
+            self.requeued += 1
+            self.queue.appendleft(shard)
+
+    def _retire(self, workers: list[_Worker]) -> None:
+        """Idle workers tear their stages down, then go; one that does not answer in time is killed anyway."""
+        if not workers:
+            return
+        self.ray.wait([w.actor.close.remote() for w in workers], num_returns=len(workers), timeout=CLOSE_SECONDS)
+        for worker in workers:
+            self.ray.kill(worker.actor)
+
+    def stop(self) -> None:
+        """After the segment or on an error: idle workers close, busy and starting ones are killed."""
+        self._retire(self.idle)
+        for worker in [*self.starting.values(), *(w for w, _ in self.running.values())]:
+            self.ray.kill(worker.actor)
+
+
+def slots_for(options: dict, ray) -> int:
+    """How many actors of ``options`` the cluster can hold now (asked each round: nodes come and go)."""
+    available = ray.cluster_resources()
+    if options["num_gpus"] > 0:
+        return int(available.get("GPU", 0) // options["num_gpus"])
+    return int(available.get("CPU", 0) // options["num_cpus"]) if options["num_cpus"] else int(available.get("CPU", 1))
+
+
 class RayExecutor:
     def __init__(self, config: ExecutorConfig):
         self.config = config
         self.shards_per_node: Counter = Counter()  # the last segment's: how the work spread
-        self.requeued = 0  # the last segment's shards handed to another worker after a failure
 
     def _connect(self):
         ray = require("ray", "the Ray executor")
@@ -97,103 +221,31 @@ class RayExecutor:
             options["memory"] = int(memory_gb * 1024**3)
         return options
 
-    @staticmethod
-    def _slots(options: dict, plan: SegmentPlan, ray) -> int:
-        """How many actors the cluster can hold now (asked again each round: nodes come and go)."""
-        available = ray.cluster_resources()
-        gpus, cpus = options["num_gpus"], options["num_cpus"]
-        if gpus > 0:
-            if available.get("GPU", 0) < gpus:
-                raise RunError(f"stages {', '.join(c.id for c in plan.stages)} need {gpus:g} GPU(s) per worker "
-                               f"and the Ray cluster has {available.get('GPU', 0):g}")
-            return int(available["GPU"] // gpus)
-        return max(int(available.get("CPU", 1) // cpus) if cpus else int(available.get("CPU", 1)), 1)
-
     def run_segment(self, plan: SegmentPlan, shards: list[int], total_records: int) -> None:
         ray = self._connect()
         # workers on other machines start elsewhere: they get the run folder as an absolute path
         plan = dataclasses.replace(plan, run_root=str(Path(plan.run_root).resolve()))
         options = self._actor_options(plan)
-        slots = self._slots(options, plan, ray)
+        slots = slots_for(options, ray)
+        if slots == 0:
+            available = ray.cluster_resources()
+            raise RunError(f"stages {', '.join(c.id for c in plan.stages)} need {options['num_gpus']:g} GPU(s) and "
+                           f"{options['num_cpus']:g} CPU(s) per worker; the Ray cluster has "
+                           f"{available.get('GPU', 0):g} GPU(s), {available.get('CPU', 0):g} CPU(s)")
         log.info("segment %d (%s): %d shards (%d records) pulled by up to %d Ray workers of %g CPU, %g GPU",
                  plan.segment, ", ".join(c.id for c in plan.stages), len(shards), total_records,
                  slots, options["num_cpus"], options["num_gpus"])
-        actor_class = ray.remote(ShardActor).options(**options)
-        plan_ref = ray.put(plan)
-        queue = deque(shards)
-        failures: dict[int, list[tuple[_Worker, str]]] = {}
-        starting: dict = {}  # setup ref -> worker
-        running: dict = {}  # run ref -> (worker, shard)
-        idle: list[_Worker] = []
-        deaths_in_setup = 0
-        self.shards_per_node, self.requeued = Counter(), 0
         bar = tqdm(total=len(shards), desc=f"{'segment ' + str(plan.segment):>20}", unit="shard", dynamic_ncols=True)
-
-        def fail(worker: _Worker, shard: int, error: str) -> None:
-            tried = failures.setdefault(shard, [])
-            tried.append((worker, error))
-            if len(tried) >= ATTEMPTS:
-                log.error("segment %d: shard %d failed on %d workers, its records are errored: %s",
-                          plan.segment, shard, len(tried), error)
-                write_failed_shard(plan, shard, f"shard failed on {len(tried)} workers; last: {error}")
-                bar.update()
-            else:
-                log.warning("segment %d: shard %d goes back in the queue (%s)", plan.segment, shard, error)
-                self.requeued += 1
-                queue.appendleft(shard)
-
+        work = _ShardQueue(ray, plan, options, shards, bar)
         try:
-            while queue or running:
-                wanted = min(self._slots(options, plan, ray), len(queue) + len(running))
-                while len(starting) + len(running) + len(idle) < wanted:
-                    worker = _Worker(actor_class.remote(plan_ref))
-                    starting[worker.actor.setup.remote()] = worker
-                while idle and queue:
-                    shard = queue.popleft()
-                    tried = {id(w) for w, _ in failures.get(shard, [])}
-                    worker = next((w for w in idle if id(w) not in tried), idle[0])  # another worker if one is free
-                    idle.remove(worker)
-                    running[worker.actor.run.remote(shard)] = (worker, shard)
-                if not queue:  # free what no shard will need (a GPU actor holds its model's memory)
-                    for worker in idle:
-                        ray.kill(worker.actor)
-                    idle.clear()
-                ready, _ = ray.wait([*starting, *running], num_returns=1, timeout=1.0)
-                for ref in ready:
-                    if ref in starting:
-                        worker = starting.pop(ref)
-                        try:
-                            worker.node = ray.get(ref)
-                            idle.append(worker)
-                        except ray.exceptions.RayTaskError as exc:
-                            cause = exc.cause if exc.cause is not None else exc
-                            raise RunError(f"segment {plan.segment}: setting the stages up on a Ray worker failed: "
-                                           f"{type(cause).__name__}: {cause}") from None
-                        except ray.exceptions.RayError as exc:
-                            deaths_in_setup += 1
-                            if deaths_in_setup > ATTEMPTS * max(slots, 1):
-                                raise RunError(f"segment {plan.segment}: Ray workers keep dying while setting the "
-                                               f"stages up ({type(exc).__name__}); finished shards are kept") from None
-                        continue
-                    worker, shard = running.pop(ref)
-                    try:
-                        ray.get(ref)
-                    except ray.exceptions.RayTaskError as exc:
-                        cause = exc.cause if exc.cause is not None else exc
-                        fail(worker, shard, f"{type(cause).__name__}: {cause}")
-                        idle.append(worker)
-                    except ray.exceptions.RayError as exc:  # the actor or its node is gone
-                        fail(worker, shard, f"worker lost ({type(exc).__name__})")
-                    else:
-                        self.shards_per_node[worker.node] += 1
-                        bar.update()
-                        idle.append(worker)
+            while work.busy():
+                work.step()
         finally:
-            for worker in [*starting.values(), *idle, *(w for w, _ in running.values())]:
-                ray.kill(worker.actor)
+            work.stop()
             bar.close()
-        log.info("segment %d: shards per Ray node %s, %d requeued", plan.segment,
-                 dict(self.shards_per_node), self.requeued)
+        self.shards_per_node = work.shards_per_node
+        log.info("segment %d: shards per Ray node %s, %d requeued", plan.segment, dict(work.shards_per_node),
+                 work.requeued)
         run_dir = RunDir(plan.run_root)
         missing = [s for s in shards if not run_dir.is_done(plan.segment, s)]
         if missing:
