@@ -4,7 +4,7 @@ Why not one shared database: the run folder of a cluster run lives on network st
 SQLite's WAL mode needs shared memory on one host (several nodes writing one WAL database over
 NFS corrupt it), while a rollback journal serialises every writer behind one file lock. So each
 process writes only its own file (``<host>-<pid>.sqlite``, rollback journal) and reads every
-file in the folder, read-only, so a resumed run on any node replays what any worker finished.
+file in the folder, so a resumed run on any node replays what any worker finished.
 Files are consulted in name order and the first hit wins, so every reader resolves a key the
 same way. A lookup costs one indexed query per file: against a model call it is noise.
 """
@@ -44,8 +44,9 @@ class CacheFolder:
                 yield self._writer()
                 continue
             if path not in self._readers:
-                self._readers[path] = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=60,
-                                                      check_same_thread=False)
+                # not read-only: a writer killed mid-batch leaves a hot journal, and only a
+                # connection that may write can roll it back to the last committed batch
+                self._readers[path] = sqlite3.connect(path, timeout=60, check_same_thread=False)
             yield self._readers[path]
 
     def select(self, value: str, keys: list[str]) -> dict[str, str]:

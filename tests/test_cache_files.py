@@ -12,16 +12,15 @@ from muri_gen.translation.cache import TranslationCache, cache_key
 REPO = Path(__file__).resolve().parent.parent
 
 
-def write_in_another_process(folder: Path, rows: list[tuple]) -> None:
+def write_in_another_process(folder: Path, rows: list[tuple], then: str = "cache.close()") -> None:
     code = textwrap.dedent(f"""\
         from pathlib import Path
         from muri_gen.translation.cache import TranslationCache
         cache = TranslationCache(Path({str(folder)!r}))
         cache.put_many({rows!r})
-        cache.close()
-        """)
+        """) + then
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
-    subprocess.run([sys.executable, "-c", code], check=True, env=env, timeout=120)
+    subprocess.run([sys.executable, "-c", code], check=then == "cache.close()", env=env, timeout=120)
 
 
 def row(src: str, text: str, translation: str) -> tuple:
@@ -56,3 +55,21 @@ def test_a_key_in_two_files_resolves_the_same_for_every_reader(tmp_path):
         expected = db.execute("SELECT translation FROM translations").fetchone()[0]
     key = row("spa", "Hola", "")[0]
     assert TranslationCache(folder).get_many([key]) == {key: expected}
+
+
+def test_a_writer_killed_mid_batch_leaves_its_committed_batches_readable(tmp_path):
+    folder = tmp_path / "translations"
+    committed = row("spa", "Nadie será sometido a torturas", "No one shall be subjected to torture")
+    # the next batch is half written when the process dies: a hot journal stays behind
+    write_in_another_process(folder, [committed], textwrap.dedent("""
+        import os, sqlite3
+        db = sqlite3.connect(cache._files.own_path)
+        db.execute("PRAGMA cache_size=1")  # spill pages into the file before the commit that never comes
+        db.execute("BEGIN")
+        for i in range(5000):
+            db.execute("INSERT INTO translations VALUES (?, 'apertium', 'es-en', 'spa', 'eng', ?)", (str(i), "x" * 500))
+        os._exit(9)
+        """))
+    assert list(folder.glob("*.sqlite-journal"))
+    cache = TranslationCache(folder)
+    assert cache.get_many([committed[0], "17"]) == {committed[0]: committed[5]} and len(cache) == 1
