@@ -8,7 +8,7 @@
     OUT/work/input/             the input cut into shards (segment 0)
     OUT/work/seg-N/             each segment's kept records per shard, per-shard stats, .done markers
     OUT/work/state/             barrier stages' fitted state
-    OUT/cache/                  request and translation caches (replayed on resume)
+    OUT/cache/                  request and translation caches, a file per writing process (replayed on resume)
     sinks write beside these: dataset/, bias/, report.html
 """
 from __future__ import annotations
