@@ -266,6 +266,12 @@ def test_a_node_lost_mid_segment_costs_its_shard_not_the_run(cluster, tmp_path, 
         time.sleep(0.5)
     time.sleep(3)  # the driver hands each its next shard
     cluster.kill_raylet("b")
+    while "b" in cluster.node_ids():  # the head declares the node dead, and with it node b's worker
+        assert time.monotonic() < deadline, "the head never noticed the lost node"
+        time.sleep(0.5)
+    # a worker process can outlive its raylet for a moment: gone with the node before the gate opens,
+    # or it would finish its shard and report it straight to the driver
+    cluster.kill("b")
     gate.touch()
     runner.join(timeout=STARTUP_SECONDS)
     assert not runner.is_alive() and "stats" in result
