@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
 
 from muri_gen import languages
 from muri_gen.backends import get_backend
+from muri_gen.component import Component, ComponentConfig, StaticContext
 from muri_gen.io.encoding import NotUTF8, decode_utf8
 from muri_gen.redact import redact
 from muri_gen.registry import UnknownName
@@ -37,11 +38,7 @@ class RecipeError(ValueError):
         super().__init__(f"{source}: {len(problems)} problem(s) in the recipe:\n  - " + "\n  - ".join(problems))
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class InputConfig(Strict):
+class InputConfig(ComponentConfig):
     path: str | None = None  # None: given at run time (--input, or Recipe.run(input=...))
     # "memory": rows handed over by the Python API; path is then "memory:<content fingerprint>"
     format: Literal["auto", "jsonl", "parquet", "text_folder", "hf_disk", "hf_hub", "memory"] = "auto"
@@ -83,7 +80,7 @@ class InputConfig(Strict):
         return value
 
 
-class OutputConfig(Strict):
+class OutputConfig(ComponentConfig):
     dir: str | None = None  # None: given at run time (--output, or Recipe.run(output=...))
 
     @field_validator("dir")
@@ -94,7 +91,7 @@ class OutputConfig(Strict):
         return value
 
 
-class ExecutorConfig(Strict):
+class ExecutorConfig(ComponentConfig):
     kind: Literal["local", "ray"] = "local"
     shard_size: int = Field(default=500, ge=1)
     batch_size: int = Field(default=64, ge=1)
@@ -102,7 +99,7 @@ class ExecutorConfig(Strict):
     ray_num_cpus: int | None = None  # only for the local cluster Ray starts itself
 
 
-class Recipe(Strict):
+class Recipe(ComponentConfig):
     name: str
     description: str = ""
     seed: int = 0
@@ -130,17 +127,6 @@ class Recipe(Strict):
         if bad:  # every bad code at once, not the first only
             raise ValueError("; ".join(bad) + " (expected ISO 639-1/3 codes, e.g. 'es', 'spa' or 'spa_Latn')")
         return codes
-
-
-@dataclass
-class Component:
-    """One validated stage, sink or backend: its recipe id, class and typed config."""
-
-    id: str
-    type: str
-    cls: type
-    config: BaseModel
-    kind: str = ""  # backends only
 
 
 @dataclass
@@ -307,9 +293,10 @@ def validate(data: dict, lines: dict[tuple, int], source: str) -> ResolvedRecipe
     sinks = _components(recipe.sinks, "sinks", "sink", get_sink, backends, where, report, problems)
 
     resolved = ResolvedRecipe(recipe, backends, stages, sinks, source)
+    context = StaticContext(backends, recipe.seed, recipe.languages)
     for section, items in (("stages", stages), ("sinks", sinks)):
         for index, item in enumerate(items):
-            problems.extend(f"{where((section, index))}: {msg}" for msg in item.cls.check(item.config, resolved))
+            problems.extend(f"{where((section, index))}: {msg}" for msg in item.cls.check(item.config, context))
     if problems:
         raise RecipeError(source, problems)
     return resolved

@@ -7,11 +7,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
+from muri_gen.component import ComponentConfig, Context
 from muri_gen.registry import resolve
-from muri_gen.stages.base import StageConfig
 
 if TYPE_CHECKING:
-    from muri_gen.runner.context import RunContext
     from muri_gen.runner.layout import RunDir
 
 SINKS: dict[str, str] = {
@@ -24,17 +23,22 @@ SINKS: dict[str, str] = {
 }
 
 
+class SinkConfig(ComponentConfig):
+    """Base of every sink's recipe options."""
+
+
 class Sink:
     name: ClassVar[str]
-    Config: ClassVar[type[StageConfig]] = StageConfig
+    Config: ClassVar[type[SinkConfig]] = SinkConfig
     uses_backends: ClassVar[dict[str, str]] = {}
 
-    def __init__(self, config: StageConfig, context: RunContext):
+    def __init__(self, config: SinkConfig, context: Context):
         self.config = config
         self.context = context
 
     @classmethod
-    def check(cls, config: StageConfig, recipe) -> list[str]:
+    def check(cls, config: SinkConfig, context: Context | None) -> list[str]:
+        """Recipe-time checks beyond the config schema, as Stage.check."""
         return []
 
     def write(self, run: RunDir) -> None:

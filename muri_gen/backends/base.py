@@ -1,23 +1,24 @@
 """The backend kinds. A recipe names a backend; its pydantic Config validates its options.
 
-Backends are shared by the stages of one worker through the RunContext, started lazily by the
+Backends are shared by the stages of one worker through the run's context, started lazily by the
 first stage that asks for them (``setup``) and stopped at the end of the run (``teardown``).
+Optional abilities (a router's ``route``, a tokenizer's ``count_tokens``, ranked LID) are declared
+here with defaults, so callers never ask ``hasattr``.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict
+from muri_gen.component import ComponentConfig, Context
 
 if TYPE_CHECKING:
     import numpy as np
 
 
-class BackendConfig(BaseModel):
+class BackendConfig(ComponentConfig):
     """Options of one backend type; the recipe's ``kind`` and ``type`` keys are not part of it."""
-
-    model_config = ConfigDict(extra="forbid")
 
 
 class Backend:
@@ -25,8 +26,8 @@ class Backend:
     name: ClassVar[str]
     Config: ClassVar[type[BackendConfig]] = BackendConfig
 
-    def __init__(self, config: BackendConfig, context=None):
-        # context (a RunContext) lets composite backends (router, LLM-as-translator) reach others
+    def __init__(self, config: BackendConfig, context: Context | None = None):
+        # the context lets composite backends (router, LLM-as-translator) reach others
         self.config = config
         self.context = context
 
@@ -61,6 +62,10 @@ class LanguageIdentifier(Backend):
     def identify(self, texts: list[str]) -> list[LanguagePrediction]:
         raise NotImplementedError
 
+    def identify_ranked(self, texts: list[str]) -> list[list[LanguagePrediction]]:
+        """Top-k predictions per text, best first; a backend without ranks gives its top-1 only."""
+        return [[prediction] for prediction in self.identify(texts)]
+
 
 class Translator(Backend):
     """Translates segments (sentences) that already fit ``max_input_tokens``.
@@ -70,10 +75,25 @@ class Translator(Backend):
 
     kind = "translator"
     max_input_tokens: int | None = None
+    # the model's own token count of a text (sentencepiece, a Hugging Face tokenizer); None: estimated
+    count_tokens: Callable[[str], int] | None = None
 
     def supports(self, src: str, tgt: str) -> bool:
         """Static capability check on ISO 639-3 codes; must not load models."""
         raise NotImplementedError
+
+    def problems(self) -> list[str]:
+        """Recipe-time problems of the configuration (e.g. a route naming a missing backend); loads no model."""
+        return []
+
+    @property
+    def summary(self) -> str:
+        """How error messages name this translator (a router lists its routes)."""
+        return self.name
+
+    def route(self, src: str, tgt: str) -> Translator:
+        """The started translator that does this pair: itself, unless it delegates (router, pivot)."""
+        return self
 
     def translate_batch(self, texts: list[str], src: str, tgt: str) -> list[str]:
         raise NotImplementedError

@@ -11,14 +11,14 @@ from pydantic import Field
 from muri_gen.bias.lexicons import OCCUPATIONS_FILE, LexiconError, read_occupations
 from muri_gen.bias.plots import plot_language
 from muri_gen.bias.trace import trace_rows
+from muri_gen.component import Context
 from muri_gen.runner.layout import RunDir, safe_part, write_atomic
-from muri_gen.sinks import Sink
-from muri_gen.stages.base import StageConfig
+from muri_gen.sinks import Sink, SinkConfig
 
 log = logging.getLogger("muri_gen")
 
 
-class BiasTraceConfig(StageConfig):
+class BiasTraceConfig(SinkConfig):
     occupations: str | None = None  # a larger or different occupation list (filters/bias/occupations.tsv format)
     ci_samples: int = Field(default=1000, ge=0)  # bootstrap resamples; 0 = no confidence intervals
     ratio_steps: int = Field(default=10, ge=1)
@@ -27,10 +27,10 @@ class BiasTraceConfig(StageConfig):
 
 class BiasTraceSink(Sink):
     name = "bias_trace"
-    Config: ClassVar[type[StageConfig]] = BiasTraceConfig
+    Config: ClassVar[type[SinkConfig]] = BiasTraceConfig
 
     @classmethod
-    def check(cls, config: BiasTraceConfig, recipe) -> list[str]:
+    def check(cls, config: BiasTraceConfig, context: Context | None) -> list[str]:
         if config.occupations is None:
             return []
         try:

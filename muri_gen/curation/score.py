@@ -18,9 +18,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
 from muri_gen import languages
+from muri_gen.component import ComponentConfig
 from muri_gen.resources import bundled
 from muri_gen.yaml_lines import safe_load
 
@@ -37,8 +38,7 @@ ALIGNMENT_SIGNALS = ("alignment_en", "alignment_native")
 DEFAULT_CALIBRATION = "udhr-demo-v1"
 
 
-class Thresholds(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Thresholds(ComponentConfig):
     min_score: float | None = Field(default=None, ge=0, le=1)
     floors: dict[str, float] = {}  # signal -> lowest value kept
 

@@ -24,12 +24,12 @@ import yaml
 from pydantic import Field, model_validator
 
 from muri_gen import languages
+from muri_gen.component import Context
 from muri_gen.curation.score import DEFAULT_CALIBRATION, load_calibration
 from muri_gen.export.schema import FEATURES, SPLITS, SplitFractions, length_summary, missing_pair_reason, to_row
 from muri_gen.redact import redact
 from muri_gen.runner.layout import RunDir, write_atomic
-from muri_gen.sinks import Sink
-from muri_gen.stages.base import StageConfig
+from muri_gen.sinks import Sink, SinkConfig
 from muri_gen.yaml_lines import safe_load
 
 log = logging.getLogger("muri_gen")
@@ -37,7 +37,7 @@ log = logging.getLogger("muri_gen")
 SUMMARY_FILE = "dataset_summary.json"
 
 
-class HubDatasetConfig(StageConfig):
+class HubDatasetConfig(SinkConfig):
     license: str = "other"  # the Hub's license id; set it to what your sources allow (e.g. cc-by-sa-4.0)
     pretty_name: str | None = None
     validation_fraction: float = Field(default=0.05, ge=0, lt=1)
@@ -350,7 +350,7 @@ class HubDatasetSink(Sink):
     Config = HubDatasetConfig
 
     @classmethod
-    def check(cls, config: HubDatasetConfig, recipe) -> list[str]:
+    def check(cls, config: HubDatasetConfig, context: Context | None) -> list[str]:
         if config.card_template and not Path(config.card_template).is_file():
             return [f"card_template: {config.card_template} does not exist"]
         return []

@@ -15,13 +15,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from muri_gen.runner.layout import RunDir, jsonl_bytes, write_atomic
-from muri_gen.sinks import Sink
-from muri_gen.stages.base import StageConfig
+from muri_gen.sinks import Sink, SinkConfig
 
 _STAT_COLUMNS = ("quality", "screen", "pii")
 
 
-class FilteredRecordsConfig(StageConfig):
+class FilteredRecordsConfig(SinkConfig):
     format: Literal["parquet", "jsonl"] = "parquet"
     include_text: bool = True
     language_with_script: bool = False  # "spa_Latn" instead of "spa"

@@ -20,8 +20,7 @@ from muri_gen.report import plots
 from muri_gen.report.collect import RunSummary, summarize
 from muri_gen.report.evaluation import CRITERIA, SCORES_FILE, scores_table
 from muri_gen.runner.layout import RunDir, write_atomic
-from muri_gen.sinks import Sink
-from muri_gen.stages.base import StageConfig
+from muri_gen.sinks import Sink, SinkConfig
 
 log = logging.getLogger("muri_gen")
 
@@ -43,7 +42,7 @@ nav a{margin-right:.8rem}img{max-width:100%}details summary{cursor:pointer;color
 """
 
 
-class ReportConfig(StageConfig):
+class ReportConfig(SinkConfig):
     samples_per_language: int = Field(default=3, ge=0, le=100)
     # a LID backend (recipe ref) to label instructions the post-filter did not label
     lid: str | None = None

@@ -1,10 +1,11 @@
-"""What a stage or sink gets from the runner: the recipe, the run folder, the seed, backends."""
+"""What a stage or sink gets from the runner: the run folder, the seed, the recipe's backends started."""
 from __future__ import annotations
 
 import logging
 from pathlib import Path
 
 from muri_gen.backends.base import Backend
+from muri_gen.component import StaticContext
 from muri_gen.io.memory import MemoryInput
 from muri_gen.recipe import ResolvedRecipe
 from muri_gen.runner.layout import RunDir
@@ -12,18 +13,21 @@ from muri_gen.runner.layout import RunDir
 log = logging.getLogger("muri_gen")
 
 
-class RunContext:
+class RunContext(StaticContext):
     def __init__(self, resolved: ResolvedRecipe, run_dir: RunDir, memory: MemoryInput | None = None):
+        super().__init__(resolved.backends, resolved.recipe.seed, resolved.recipe.languages)
         self.resolved = resolved
         self.memory = memory  # the input's rows when the Python API holds them: read_records(recipe.input, memory)
         self.recipe = resolved.recipe
         self.run_dir = run_dir
-        self.seed = resolved.recipe.seed
         self._backends: dict[str, Backend] = {}
 
     @property
     def cache_dir(self) -> Path:
         return self.run_dir.cache
+
+    def state_dir(self, component_id: str) -> Path:
+        return self.run_dir.state_dir(component_id)
 
     def backend(self, ref: str) -> Backend:
         """The backend the recipe names ``ref``, set up on first use and shared by all stages."""

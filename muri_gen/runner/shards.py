@@ -13,7 +13,8 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from muri_gen.recipe import Component, ResolvedRecipe
+from muri_gen.component import Component
+from muri_gen.recipe import ResolvedRecipe
 from muri_gen.redact import redact
 from muri_gen.record import Errored, Outcome, Rejected
 from muri_gen.runner.context import RunContext

@@ -9,29 +9,26 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
+from muri_gen.component import ComponentConfig, Context
 from muri_gen.record import Outcome, Rejected
 
-if TYPE_CHECKING:
-    from muri_gen.runner.context import RunContext
 
-
-class Resources(BaseModel):
+class Resources(ComponentConfig):
     """What one instance of a stage needs from an executor (Ray places its tasks by it)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(frozen=True)
     cpus: float = 1
     gpus: float = 0
     memory_gb: float = 0
 
 
-class StageConfig(BaseModel):
-    """Base of every stage's recipe options; unknown keys are errors, not silently ignored."""
+class StageConfig(ComponentConfig):
+    """Base of every stage's recipe options."""
 
-    model_config = ConfigDict(extra="forbid")
     # what a worker running this stage needs; None: the stage's own needs and its backends' GPUs
     resources: Resources | None = None
 
@@ -47,7 +44,7 @@ class Stage:
     # a barrier stage needs to see every record (in shard order) through fit() before process()
     barrier: ClassVar[bool] = False
 
-    def __init__(self, config: StageConfig, context: RunContext, stage_id: str | None = None):
+    def __init__(self, config: StageConfig, context: Context, stage_id: str | None = None):
         self.config = config
         self.context = context
         self.id = stage_id or self.name  # the recipe id: names stats, state and cache entries
@@ -58,10 +55,11 @@ class Stage:
         return cls.reads, cls.writes
 
     @classmethod
-    def check(cls, config: StageConfig, recipe) -> list[str]:
+    def check(cls, config: StageConfig, context: Context | None) -> list[str]:
         """Recipe-time checks beyond the config schema (e.g. a language pair a backend lacks).
 
-        Returns error messages; must not load models.
+        ``context`` is the validation's (backends configured, none started; None when checked
+        alone). Returns error messages; must not load models.
         """
         return []
 

@@ -22,6 +22,7 @@ import regex
 from pydantic import Field
 
 from muri_gen import languages
+from muri_gen.component import Context
 from muri_gen.filtering.rules import FILTERS_DIR
 from muri_gen.filtering.text import UNSPACED_SCRIPTS, WordSegmenter
 from muri_gen.record import Outcome, Rejected
@@ -64,13 +65,13 @@ class ContentScreen(FilterStage):
     uses_backends = {"classifier": "classifier"}
 
     @classmethod
-    def check(cls, config: ContentScreenConfig, recipe) -> list[str]:
+    def check(cls, config: ContentScreenConfig, context: Context | None) -> list[str]:
         """A classifier that reads none of the recipe's languages would never run: say so before the run."""
-        component = recipe.backends.get(config.classifier) if config.classifier else None
-        targets = recipe.recipe.languages
+        component = context.configured_backend(config.classifier) if config.classifier else None
+        targets = context.languages
         if component is None or component.kind != "classifier" or not targets:
             return []
-        static = component.cls(component.config, None)  # supports() loads no model
+        static = component.cls(component.config, context)  # supports() loads no model
         if any(static.supports(code) for code in targets):
             return []
         return [f"classifier {config.classifier!r} ({component.type}) reads none of the recipe's languages "

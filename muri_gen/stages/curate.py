@@ -20,8 +20,8 @@ from functools import cached_property
 from pydantic import Field
 
 from muri_gen import languages
-from muri_gen.backends.lid.base import RankedLanguageIdentifier
 from muri_gen.backends.llm.cache import CachedChat, RequestCache
+from muri_gen.component import Context
 from muri_gen.curation.alignment import AlignmentScorer, Query
 from muri_gen.curation.degeneration import degeneration
 from muri_gen.curation.judge import JUDGE_KEYS, LLMJudge
@@ -58,7 +58,7 @@ class Curate(Stage):
     uses_backends = {"embedder": "embedder", "native_embedder": "embedder", "judge": "llm", "lid": "lid"}
 
     @classmethod
-    def check(cls, config: CurateConfig, recipe) -> list[str]:
+    def check(cls, config: CurateConfig, context: Context | None) -> list[str]:
         problems = []
         try:
             merged_calibration(config)
@@ -204,8 +204,7 @@ class Curate(Stage):
         if self.lid is None or not missing:
             return scores
         texts = [records[i]["text"] for i in missing]
-        ranked = self.lid.identify_ranked(texts) if isinstance(self.lid, RankedLanguageIdentifier) \
-            else [[p] for p in self.lid.identify(texts)]  # top-1 only: another language's label gives 0
+        ranked = self.lid.identify_ranked(texts)  # top-1 only for an unranked LID: another language's label gives 0
         for i, predictions in zip(missing, ranked):
             wanted = str(records[i].get("language"))
             scores[i] = round(sum(p.score for p in predictions if languages.covers(wanted, p.language)), 4)

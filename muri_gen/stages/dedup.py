@@ -280,7 +280,7 @@ class Deduplicate(Stage):
                         "give records unique ids (input.id_field) to drop them", shared_ids)
 
     def setup(self) -> None:
-        state = self.context.run_dir.state_dir(self.id)
+        state = self.context.state_dir(self.id)
         self.duplicates: dict[str, dict] = {}
         with open(state / DUPLICATES_FILE, encoding="utf-8") as fh:
             for line in fh:

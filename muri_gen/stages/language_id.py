@@ -125,7 +125,7 @@ class LanguageID(Stage):
     def setup(self) -> None:
         self.lid = self.context.backend(self.config.backend)
         self.targets: list[str] | None = (
-            [self.config.expected_language] if self.config.expected_language else self.context.recipe.languages
+            [self.config.expected_language] if self.config.expected_language else self.context.languages
         )
 
     def process(self, records: list[dict]) -> list[Outcome]:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 import regex
 from pydantic import Field
 
+from muri_gen.component import Context
 from muri_gen.stages.base import FilterStage, StageConfig
 
 KINDS = ("email", "iban", "credit_card", "ip_address", "phone")
@@ -91,7 +92,7 @@ class RedactPII(FilterStage):
     Config = PIIConfig
 
     @classmethod
-    def check(cls, config: PIIConfig, recipe) -> list[str]:
+    def check(cls, config: PIIConfig, context: Context | None) -> list[str]:
         unknown = [k for k in config.kinds if k not in PATTERNS]
         return [f"unknown PII kinds {unknown}; known: {', '.join(KINDS)}"] if unknown else []
 

@@ -23,6 +23,7 @@ from pydantic import Field
 
 from muri_gen.backends.base import ChatRequest, SamplingParams
 from muri_gen.backends.llm.cache import CachedChat, RequestCache
+from muri_gen.component import Context
 from muri_gen.curation.length import length_of
 from muri_gen.curation.ngrams import ngram_overlap
 from muri_gen.filtering.text import WordSegmenter
@@ -79,7 +80,7 @@ class ReverseInstruction(Stage):
     uses_backends = {"llm": "llm"}
 
     @classmethod
-    def check(cls, config: ReverseInstructionConfig, recipe) -> list[str]:
+    def check(cls, config: ReverseInstructionConfig, context: Context | None) -> list[str]:
         try:
             template = load_template(config.prompt)
         except (OSError, ValueError, yaml.YAMLError) as exc:
@@ -90,7 +91,7 @@ class ReverseInstruction(Stage):
         if unknown:
             problems.append(f"reverse_instruction: unknown style(s) {sorted(unknown)}; the template has "
                             f"{sorted(template['styles'])}")
-        component = recipe.backends.get(config.llm) if recipe is not None else None
+        component = context.configured_backend(config.llm) if context is not None else None
         limit = component.cls.max_candidates(component.config) if component is not None and component.kind == "llm" else None
         if limit is not None and config.n > limit:
             problems.append(f"reverse_instruction: n={config.n} candidates, but the {component.type} backend "

@@ -65,7 +65,7 @@ class SampleCap(Stage):
         (state_dir / CUTOFFS_FILE).write_text(json.dumps(cutoffs, indent=1, ensure_ascii=False))
 
     def setup(self) -> None:
-        path = self.context.run_dir.state_dir(self.id) / CUTOFFS_FILE
+        path = self.context.state_dir(self.id) / CUTOFFS_FILE
         self.cutoffs = json.loads(path.read_text(encoding="utf-8"))
 
     def process(self, records: list[dict]) -> list[Outcome]:

@@ -11,12 +11,12 @@ lists its languages); a backend that keeps failing errors the record with the re
 from __future__ import annotations
 
 from collections import defaultdict
-from types import SimpleNamespace
 from typing import Literal
 
 from pydantic import Field, model_validator
 
 from muri_gen import languages
+from muri_gen.component import Context
 from muri_gen.record import Errored, Outcome, Rejected
 from muri_gen.stages.base import Stage, StageConfig
 from muri_gen.translation.documents import ContextBudget, DocumentTranslator
@@ -78,22 +78,22 @@ class Translate(Stage):
         return (config.source_field, config.language_field), (config.target_field, config.provenance_field)
 
     @classmethod
-    def check(cls, config: TranslateConfig, recipe) -> list[str]:
+    def check(cls, config: TranslateConfig, context: Context | None) -> list[str]:
         """Every language the recipe targets must be translatable; no model is loaded."""
-        component = recipe.backends.get(config.translator)
+        component = context.configured_backend(config.translator)
         if component is None or component.kind != "translator":
             return []  # the recipe validation already names the missing backend
-        translator = component.cls(component.config, SimpleNamespace(resolved=recipe))
-        problems = [f"translator {config.translator!r}: {p}" for p in getattr(translator, "problems", list)()]
+        translator = component.cls(component.config, context)
+        problems = [f"translator {config.translator!r}: {p}" for p in translator.problems()]
         if problems:
             return problems
-        for code in recipe.recipe.languages or []:
+        for code in context.languages or []:
             if code == ENGLISH:
                 continue
             src, tgt = config.pair(code)
             if not translator.supports(src, tgt):
                 problems.append(
-                    f"translator {config.translator!r} ({getattr(translator, 'summary', component.type)}) cannot translate "
+                    f"translator {config.translator!r} ({translator.summary}) cannot translate "
                     f"{languages.get(src).name} ({src}) -> {languages.get(tgt).name} ({tgt})"
                 )
         return problems

@@ -76,7 +76,7 @@ class DocumentTranslator:
         self, texts: list[str], src: str, tgt: str, budget: ContextBudget | None = None
     ) -> list[DocumentResult]:
         """Translate documents all written in ``src`` into ``tgt`` (ISO 639-3 codes)."""
-        backend = self.translator.route(src, tgt) if hasattr(self.translator, "route") else self.translator
+        backend = self.translator.route(src, tgt)
         count = lru_cache(maxsize=None)(counter_for(backend))  # layout, budget and batching all count
         limit = backend.max_input_tokens or self.default_max_input_tokens
         described = backend.describe()

@@ -30,4 +30,4 @@ class SentencePieceCounter:
 
 
 def counter_for(translator) -> Callable[[str], int]:
-    return getattr(translator, "count_tokens", None) or estimate_tokens
+    return translator.count_tokens or estimate_tokens

@@ -32,19 +32,18 @@ class PivotTranslator(Translator):
         self._unstarted: dict[str, Translator] = {}
 
     def problems(self) -> list[str]:
-        known = self.context.resolved.backends
         return [f"translators names {ref!r}, which is not a translator in 'backends'" for ref in self.config.translators
-                if ref not in known or known[ref].kind != "translator"]
+                if getattr(self.context.configured_backend(ref), "kind", None) != "translator"]
 
     def _static(self, ref: str) -> Translator:
         if ref not in self._unstarted:
-            component = self.context.resolved.backends[ref]
+            component = self.context.configured_backend(ref)
             self._unstarted[ref] = component.cls(component.config, self.context)
         return self._unstarted[ref]
 
     def _leg(self, src: str, tgt: str) -> str | None:
         return next((ref for ref in self.config.translators
-                     if ref in self.context.resolved.backends and self._static(ref).supports(src, tgt)), None)
+                     if self.context.configured_backend(ref) and self._static(ref).supports(src, tgt)), None)
 
     def _legs(self, src: str, tgt: str) -> tuple[str, str] | None:
         via = self.config.via
@@ -70,7 +69,7 @@ class PivotTranslator(Translator):
 
     def _started(self, ref: str, src: str, tgt: str) -> Translator:
         backend = self.context.backend(ref)
-        return backend.route(src, tgt) if hasattr(backend, "route") else backend
+        return backend.route(src, tgt)
 
     def describe(self) -> dict:
         return {"backend": self.name, "via": self.config.via, "translators": self.config.translators}

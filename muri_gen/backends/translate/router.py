@@ -10,15 +10,15 @@ of the recipe's ``backends`` section, reached through the run context (shared, s
 """
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from muri_gen import languages
 from muri_gen.languages import LanguageCode
 from muri_gen.backends.base import BackendConfig, Translator
+from muri_gen.component import ComponentConfig
 
 
-class Route(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Route(ComponentConfig):
     translator: str  # a key of the recipe's backends section
     languages: list[LanguageCode] | None = None  # ISO 639-3; None = every language
 
@@ -37,17 +37,16 @@ class RouterTranslator(Translator):
 
     def problems(self) -> list[str]:
         """Routes naming a backend the recipe lacks, or one that is not a translator."""
-        known = self.context.resolved.backends
         return [
             f"route {i} names {r.translator!r}, which is not a translator in 'backends'"
             for i, r in enumerate(self.config.routes)
-            if r.translator not in known or known[r.translator].kind != "translator"
+            if getattr(self.context.configured_backend(r.translator), "kind", None) != "translator"
         ]
 
     def _static(self, ref: str) -> Translator:
         """The routed backend's class with its config, not started: enough for supports()."""
         if ref not in self._unstarted:
-            component = self.context.resolved.backends[ref]
+            component = self.context.configured_backend(ref)
             self._unstarted[ref] = component.cls(component.config, self.context)
         return self._unstarted[ref]
 
@@ -56,7 +55,7 @@ class RouterTranslator(Translator):
         for route in self.config.routes:
             if route.languages is not None and side not in route.languages:
                 continue
-            if route.translator in self.context.resolved.backends and self._static(route.translator).supports(src, tgt):
+            if self.context.configured_backend(route.translator) and self._static(route.translator).supports(src, tgt):
                 return route.translator
         return None
 
@@ -76,7 +75,7 @@ class RouterTranslator(Translator):
         if ref is None:
             raise ValueError(f"no route of this router translates {src}->{tgt}")
         backend = self.context.backend(ref)
-        return backend.route(src, tgt) if hasattr(backend, "route") else backend  # a router or a pivot
+        return backend.route(src, tgt)  # a router or a pivot passes the pair on
 
     def describe(self) -> dict:
         return {"backend": self.name, "routes": [r.model_dump() for r in self.config.routes]}

@@ -8,17 +8,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict
-
 from muri_gen import languages
+from muri_gen.component import ComponentConfig
 
 # The text fields of a record; the *_en ones are English whatever the record's language.
 INSTRUCTION_FIELDS = ("instruction", "instruction_en")
 OUTPUT_FIELDS = ("text", "text_en")
 
 
-class MethodConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class MethodConfig(ComponentConfig):
+    """Options of one mitigation method."""
 
 
 @dataclass

@@ -17,15 +17,15 @@ from pydantic import ValidationError, field_validator
 from muri_gen.bias.mitigate import get_method
 from muri_gen.bias.mitigate.pipeline import build, mitigate
 from muri_gen.bias.mitigate.version import EmptyVersion, require_pairs, version_name, write_version
+from muri_gen.component import Context
 from muri_gen.registry import UnknownName
 from muri_gen.runner.layout import RunDir
-from muri_gen.sinks import Sink
-from muri_gen.stages.base import StageConfig
+from muri_gen.sinks import Sink, SinkConfig
 
 log = logging.getLogger("muri_gen")
 
 
-class BiasMitigateConfig(StageConfig):
+class BiasMitigateConfig(SinkConfig):
     methods: list[dict]
     measure_field: str = "instruction_en"
     name: str | None = None  # default: the method names joined by "-"
@@ -50,7 +50,7 @@ class BiasMitigateSink(Sink):
     uses_backends = {"llm": "llm"}
 
     @classmethod
-    def check(cls, config: BiasMitigateConfig, recipe) -> list[str]:
+    def check(cls, config: BiasMitigateConfig, context: Context | None) -> list[str]:
         problems = []
         for index, spec in enumerate(config.methods):
             name, options = _split(spec)

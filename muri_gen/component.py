@@ -1,0 +1,73 @@
+"""The floor under stages, sinks and backends: one strict config base and the narrow context they get.
+
+It imports nothing else of muri_gen, so the recipe, the runner, stages, sinks and backends all stand
+on it and imports run one way (recipe -> stages -> runner -> recipe used to be a circle).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from pydantic import BaseModel, ConfigDict
+
+
+class ComponentConfig(BaseModel):
+    """Options of a stage, sink or backend, or a recipe section: unknown keys are errors, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+@dataclass
+class Component:
+    """One validated stage, sink or backend: its recipe id, class and typed config."""
+
+    id: str
+    type: str
+    cls: type
+    config: BaseModel
+    kind: str = ""  # backends only
+
+
+class Context(Protocol):
+    """What a stage, sink or backend gets from a run; the rest of the recipe stays with the runner."""
+
+    seed: int
+    languages: list[str] | None  # ISO 639-3 codes the recipe targets; None = whatever LID finds
+
+    @property
+    def cache_dir(self) -> Path: ...
+
+    def state_dir(self, component_id: str) -> Path:
+        """Where a barrier stage's fit() wrote its decisions."""
+        ...
+
+    def configured_backend(self, ref: str) -> Component | None:
+        """The recipe's backend ``ref`` as configured (class and options, nothing started): for checks."""
+        ...
+
+    def backend(self, ref: str) -> Any:
+        """The backend the recipe names ``ref``, started on first use and shared by all stages."""
+        ...
+
+
+class StaticContext:
+    """The context of recipe validation: backends can be configured and checked, never started."""
+
+    def __init__(self, backends: dict[str, Component], seed: int = 0, languages: list[str] | None = None):
+        self.backends = backends
+        self.seed = seed
+        self.languages = languages
+
+    @property
+    def cache_dir(self) -> Path:
+        raise RuntimeError("recipe validation has no run folder")
+
+    def state_dir(self, component_id: str) -> Path:
+        raise RuntimeError("recipe validation has no run folder")
+
+    def configured_backend(self, ref: str) -> Component | None:
+        return self.backends.get(ref)
+
+    def backend(self, ref: str) -> Any:
+        raise RuntimeError(f"backend {ref!r} cannot start while the recipe is validated")
