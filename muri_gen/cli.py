@@ -138,8 +138,25 @@ def curate(
 
 
 @app.command()
-def validate(recipe: RecipeArg, set_: SetOpt = None) -> None:
+def validate(
+    recipe: Annotated[Optional[Path], typer.Argument(help="YAML recipe, e.g. pipelines/demo.yaml", show_default=False,
+                                                     exists=True, dir_okay=False)] = None,
+    set_: SetOpt = None,
+    explain: Annotated[Optional[str], typer.Option(
+        "--explain", help="Print every option of a stage, sink or backend (e.g. translate, hub_dataset, "
+        "fasttext, translator/transformers) with its type, default and help, instead of checking a recipe")] = None,
+) -> None:
     """Check a recipe (keys, types, backends, language pairs) without loading any model."""
+    if explain is not None:
+        from muri_gen.explain import explain as options_of
+
+        try:
+            typer.echo(options_of(explain))
+        except ValueError as exc:
+            usage_error(str(exc))
+        return
+    if recipe is None:
+        usage_error("name a recipe to check, or --explain STAGE|SINK|BACKEND")
     summary = _recipe(recipe, set_).validate()
     typer.echo(f"{recipe}: OK ({len(summary['stages'])} stages, {len(summary['sinks'])} sinks, "
                f"backends: {', '.join(f'{k}={v}' for k, v in summary['backends'].items()) or 'none'})")

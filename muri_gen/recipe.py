@@ -39,21 +39,54 @@ class RecipeError(ValueError):
 
 
 class InputConfig(ComponentConfig):
-    path: str | None = None  # None: given at run time (--input, or Recipe.run(input=...))
-    # "memory": rows handed over by the Python API; path is then "memory:<content fingerprint>"
-    format: Literal["auto", "jsonl", "parquet", "text_folder", "hf_disk", "hf_hub", "memory"] = "auto"
+    path: str | None = Field(default=None, description="None: given at run time (--input, or Recipe.run(input=...))")
+    format: Literal["auto", "jsonl", "parquet", "text_folder", "hf_disk", "hf_hub", "memory"] = Field(default="auto",
+                                                                                                      description="\"me"
+                                                                                                                  "mor"
+                                                                                                                  "y\":"
+                                                                                                                  " ro"
+                                                                                                                  "ws "
+                                                                                                                  "han"
+                                                                                                                  "ded"
+                                                                                                                  " ov"
+                                                                                                                  "er "
+                                                                                                                  "by "
+                                                                                                                  "the"
+                                                                                                                  " Py"
+                                                                                                                  "tho"
+                                                                                                                  "n A"
+                                                                                                                  "PI;"
+                                                                                                                  " pa"
+                                                                                                                  "th "
+                                                                                                                  "is "
+                                                                                                                  "the"
+                                                                                                                  "n \""
+                                                                                                                  "mem"
+                                                                                                                  "ory"
+                                                                                                                  ":<c"
+                                                                                                                  "ont"
+                                                                                                                  "ent"
+                                                                                                                  " fi"
+                                                                                                                  "nge"
+                                                                                                                  "rpr"
+                                                                                                                  "int"
+                                                                                                                  ">\"")
     text_field: str = "text"
     id_field: str | None = "id"
-    language_field: str | None = None  # a column saying which language the corpus claims
-    # more columns onto the record, record field -> input column: e.g. a dataset of pairs for the
-    # curate stage: {instruction: input, language: language, instruction_en: instruction_en}
-    fields: dict[str, str] = {}
+    language_field: str | None = Field(default=None, description="a column saying which language the corpus claims")
+    fields: dict[str, str] = Field(default={},
+                                   description="more columns onto the record, record field -> input column: e.g. a "
+                                               "dataset of pairs for the curate stage: {instruction: input, language: "
+                                               "language, instruction_en: instruction_en}")
     hf_config: str | None = None
     split: str = "train"
-    revision: str | None = None  # hf_hub: a branch, tag or commit; a commit makes re-runs read the same rows
+    revision: str | None = Field(default=None,
+                                 description="hf_hub: a branch, tag or commit; a commit makes re-runs read the same "
+                                             "rows")
     limit: int | None = Field(default=None, ge=1)
-    dataset_name: str | None = None  # MURI-IT ``dataset_name``; defaults to the recipe name
-    subdataset_name: str | None = None  # MURI-IT ``subdataset_name``; defaults to the input's stem
+    dataset_name: str | None = Field(default=None, description="MURI-IT ``dataset_name``; defaults to the recipe name")
+    subdataset_name: str | None = Field(default=None,
+                                        description="MURI-IT ``subdataset_name``; defaults to the input's stem")
     max_record_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
 
     @property
@@ -81,7 +114,7 @@ class InputConfig(ComponentConfig):
 
 
 class OutputConfig(ComponentConfig):
-    dir: str | None = None  # None: given at run time (--output, or Recipe.run(output=...))
+    dir: str | None = Field(default=None, description="None: given at run time (--output, or Recipe.run(output=...))")
 
     @field_validator("dir")
     @classmethod
@@ -95,15 +128,16 @@ class ExecutorConfig(ComponentConfig):
     kind: Literal["local", "ray"] = "local"
     shard_size: int = Field(default=500, ge=1)
     batch_size: int = Field(default=64, ge=1)
-    ray_address: str | None = None  # None: start a local Ray cluster
-    ray_num_cpus: int | None = None  # only for the local cluster Ray starts itself
+    ray_address: str | None = Field(default=None, description="None: start a local Ray cluster")
+    ray_num_cpus: int | None = Field(default=None, description="only for the local cluster Ray starts itself")
 
 
 class Recipe(ComponentConfig):
     name: str
     description: str = ""
     seed: int = 0
-    languages: list[str] | None = None  # ISO 639-3 codes the run targets; None = whatever LID finds
+    languages: list[str] | None = Field(default=None,
+                                        description="ISO 639-3 codes the run targets; None = whatever LID finds")
     input: InputConfig = InputConfig()
     output: OutputConfig = OutputConfig()
     executor: ExecutorConfig = ExecutorConfig()

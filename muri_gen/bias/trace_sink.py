@@ -19,8 +19,10 @@ log = logging.getLogger("muri_gen")
 
 
 class BiasTraceConfig(SinkConfig):
-    occupations: str | None = None  # a larger or different occupation list (filters/bias/occupations.tsv format)
-    ci_samples: int = Field(default=1000, ge=0)  # bootstrap resamples; 0 = no confidence intervals
+    occupations: str | None = Field(default=None,
+                                    description="a larger or different occupation list (filters/bias/occupations.tsv "
+                                                "format)")
+    ci_samples: int = Field(default=1000, ge=0, description="bootstrap resamples; 0 = no confidence intervals")
     ratio_steps: int = Field(default=10, ge=1)
     plots: bool = True
 

@@ -40,7 +40,7 @@ DEFAULT_CALIBRATION = "udhr-demo-v1"
 
 class Thresholds(ComponentConfig):
     min_score: float | None = Field(default=None, ge=0, le=1)
-    floors: dict[str, float] = {}  # signal -> lowest value kept
+    floors: dict[str, float] = Field(default={}, description="signal -> lowest value kept")
 
     @field_validator("floors")
     @classmethod
@@ -53,7 +53,8 @@ class Calibration(Thresholds):
 
     name: str
     weights: dict[str, float]
-    languages: dict[str, Thresholds] = {}  # per ISO 639-3 code: overrides of min_score and floors
+    languages: dict[str, Thresholds] = Field(default={},
+                                             description="per ISO 639-3 code: overrides of min_score and floors")
     fitted: dict = {}
 
     @field_validator("weights")

@@ -38,15 +38,17 @@ SUMMARY_FILE = "dataset_summary.json"
 
 
 class HubDatasetConfig(SinkConfig):
-    license: str = "other"  # the Hub's license id; set it to what your sources allow (e.g. cc-by-sa-4.0)
+    license: str = Field(default="other",
+                         description="the Hub's license id; set it to what your sources allow (e.g. cc-by-sa-4.0)")
     pretty_name: str | None = None
     validation_fraction: float = Field(default=0.05, ge=0, lt=1)
     test_fraction: float = Field(default=0.05, ge=0, lt=1)
     max_rows_per_file: int = Field(default=100_000, ge=1)
-    card_template: str | None = None  # default: release/dataset_card.md.j2
+    card_template: str | None = Field(default=None, description="default: release/dataset_card.md.j2")
     tags: list[str] = []
-    citation: str | None = None  # BibTeX of your release, shown beside MURI's
-    tokenizer: str | None = None  # also count tokens (local folder or Hub id) for max_length and packing
+    citation: str | None = Field(default=None, description="BibTeX of your release, shown beside MURI's")
+    tokenizer: str | None = Field(default=None,
+                                  description="also count tokens (local folder or Hub id) for max_length and packing")
 
     @model_validator(mode="after")
     def _fractions(self):

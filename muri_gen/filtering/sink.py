@@ -14,6 +14,8 @@ from typing import Literal
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pydantic import Field
+
 from muri_gen.runner.layout import RunDir, jsonl_bytes, write_atomic
 from muri_gen.sinks import Sink, SinkConfig
 
@@ -23,7 +25,7 @@ _STAT_COLUMNS = ("quality", "screen", "pii")
 class FilteredRecordsConfig(SinkConfig):
     format: Literal["parquet", "jsonl"] = "parquet"
     include_text: bool = True
-    language_with_script: bool = False  # "spa_Latn" instead of "spa"
+    language_with_script: bool = Field(default=False, description="\"spa_Latn\" instead of \"spa\"")
 
 
 def flat_row(record: dict, config: FilteredRecordsConfig) -> dict:

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import ClassVar
 
-from pydantic import ConfigDict
+from pydantic import ConfigDict, Field
 
 from muri_gen.component import ComponentConfig, Context
 from muri_gen.record import Outcome, Rejected
@@ -29,8 +29,9 @@ class Resources(ComponentConfig):
 class StageConfig(ComponentConfig):
     """Base of every stage's recipe options."""
 
-    # what a worker running this stage needs; None: the stage's own needs and its backends' GPUs
-    resources: Resources | None = None
+    resources: Resources | None = Field(default=None,
+                                        description="what a worker running this stage needs; None: the stage's own "
+                                                    "needs and its backends' GPUs")
 
 
 class Stage:

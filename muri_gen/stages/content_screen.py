@@ -34,12 +34,14 @@ REASON = "screened_content"  # one reason for every rule; the detail's ``rule`` 
 
 
 class ContentScreenConfig(StageConfig):
-    wordlists: str = "screen"  # folder of <iso639-3>.txt lists: a path, or a folder name inside filters/
-    max_rate: float = Field(default=0.02, gt=0, le=1)  # hits per word at which a document is dropped
+    wordlists: str = Field(default="screen",
+                           description="folder of <iso639-3>.txt lists: a path, or a folder name inside filters/")
+    max_rate: float = Field(default=0.02, gt=0, le=1, description="hits per word at which a document is dropped")
     min_hits: int = Field(default=3, ge=1)
     min_distinct: int = Field(default=2, ge=1)
-    classifier: str | None = None  # a backend of kind classifier in the recipe; None = word lists only
-    classifier_threshold: float = Field(default=0.5, gt=0, le=1)  # P(unsafe) at which a document is dropped
+    classifier: str | None = Field(default=None,
+                                   description="a backend of kind classifier in the recipe; None = word lists only")
+    classifier_threshold: float = Field(default=0.5, gt=0, le=1, description="P(unsafe) at which a document is dropped")
 
 
 @lru_cache(maxsize=256)

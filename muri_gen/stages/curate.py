@@ -35,19 +35,28 @@ from muri_gen.stages.base import Stage, StageConfig
 
 
 class CurateConfig(StageConfig):
-    embedder: str | None = "embedder"  # the recipe's embedder backend: English side, and native where it covers
-    native_embedder: str | None = None  # another embedder for the native side (e.g. e5 for languages use lacks)
-    judge: str | None = None  # an LLM backend that rates every candidate (costs one request each)
+    embedder: str | None = Field(default="embedder",
+                                 description="the recipe's embedder backend: English side, and native where it covers")
+    native_embedder: str | None = Field(default=None,
+                                        description="another embedder for the native side (e.g. e5 for languages use "
+                                                    "lacks)")
+    judge: str | None = Field(default=None,
+                              description="an LLM backend that rates every candidate (costs one request each)")
     judge_prompt: str = "pair-judge-v1"
-    lid: str | None = None  # scores the documents that come without a lid_score (datasets from elsewhere)
-    calibration: str = DEFAULT_CALIBRATION  # a shipped calibration's name or a calibration file
-    weights: dict[str, float] | None = None  # override the calibration's
+    lid: str | None = Field(default=None,
+                            description="scores the documents that come without a lid_score (datasets from elsewhere)")
+    calibration: str = Field(default=DEFAULT_CALIBRATION,
+                             description="a shipped calibration's name or a calibration file")
+    weights: dict[str, float] | None = Field(default=None, description="override the calibration's")
     min_score: float | None = Field(default=None, ge=0, le=1)
-    floors: dict[str, float] | None = None  # merged over the calibration's
-    languages: dict[str, Thresholds] | None = None  # per language, merged over the calibration's
-    english_markers: str = "english_markers.txt"  # filters/curate/ word lists, or paths
+    floors: dict[str, float] | None = Field(default=None, description="merged over the calibration's")
+    languages: dict[str, Thresholds] | None = Field(default=None,
+                                                    description="per language, merged over the calibration's")
+    english_markers: str = Field(default="english_markers.txt", description="filters/curate/ word lists, or paths")
     english_short_words: str = "english_short_words.txt"
-    filter: bool = True  # False: score and annotate every pair, reject none (e.g. to build a rating sample)
+    filter: bool = Field(default=True,
+                         description="False: score and annotate every pair, reject none (e.g. to build a rating "
+                                     "sample)")
 
 
 class Curate(Stage):

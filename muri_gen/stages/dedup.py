@@ -40,13 +40,15 @@ REPEATED_LINES_FILE = "repeated_lines.json"
 class DedupConfig(StageConfig):
     exact: bool = True
     near: bool = True
-    threshold: float = Field(default=0.8, gt=0, le=1)  # estimated Jaccard similarity of shingle sets
+    threshold: float = Field(default=0.8, gt=0, le=1, description="estimated Jaccard similarity of shingle sets")
     num_perm: int = Field(default=64, ge=16, le=512)
-    bands: int = Field(default=16, ge=1)  # LSH bands; num_perm must divide into them
-    shingle: int = Field(default=5, ge=1)  # tokens per shingle (words; characters in Chinese, Japanese, Thai)
-    # a line found in at least this many kept documents is a template line (header, footer, navigation)
-    # and is removed from every document; None keeps all lines
-    repeated_line_min_docs: int | None = Field(default=50, ge=2)
+    bands: int = Field(default=16, ge=1, description="LSH bands; num_perm must divide into them")
+    shingle: int = Field(default=5, ge=1,
+                         description="tokens per shingle (words; characters in Chinese, Japanese, Thai)")
+    repeated_line_min_docs: int | None = Field(default=50, ge=2,
+                                               description="a line found in at least this many kept documents is a "
+                                                           "template line (header, footer, navigation) and is removed "
+                                                           "from every document; None keeps all lines")
 
     @model_validator(mode="after")
     def _bands_divide(self):

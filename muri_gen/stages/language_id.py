@@ -29,12 +29,17 @@ OTHER_SCRIPTS: dict[str, set[str]] = {
 
 
 class LanguageIDConfig(StageConfig):
-    backend: str = "lid"  # the recipe's backends: key of a LID backend
+    backend: str = Field(default="lid", description="the recipe's backends: key of a LID backend")
     min_confidence: float = Field(default=0.5, ge=0, le=1)
-    min_confidence_by_language: dict[str, float] = {}  # per-language override, e.g. {hbs: 0.4}
-    expected_language: str | None = None  # the corpus is known to be in this language: keep only it
-    match_declared: bool = False  # keep a record only in the language its declared_language says (when LID agrees)
-    check_script: bool = True  # reject documents whose script no targeted language is written in
+    min_confidence_by_language: dict[str, float] = Field(default={},
+                                                         description="per-language override, e.g. {hbs: 0.4}")
+    expected_language: str | None = Field(default=None,
+                                          description="the corpus is known to be in this language: keep only it")
+    match_declared: bool = Field(default=False,
+                                 description="keep a record only in the language its declared_language says (when LID "
+                                             "agrees)")
+    check_script: bool = Field(default=True,
+                               description="reject documents whose script no targeted language is written in")
 
     @field_validator("expected_language")
     @classmethod

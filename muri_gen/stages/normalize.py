@@ -26,8 +26,8 @@ _BLANK_LINES = regex.compile(r"\n{3,}")
 
 class NormalizeConfig(StageConfig):
     form: str = Field(default="NFC", pattern="^NFK?C$")
-    # longer documents are rejected here, before any costly stage reads them
-    max_chars: int = Field(default=500_000, ge=100)
+    max_chars: int = Field(default=500_000, ge=100,
+                           description="longer documents are rejected here, before any costly stage reads them")
 
 
 def _zwsp_separator(match: regex.Match) -> str:

@@ -65,8 +65,9 @@ PATTERNS: dict[str, tuple[regex.Pattern, Callable[[str], bool] | None]] = {
 
 
 class PIIConfig(StageConfig):
-    kinds: list[str] = Field(default_factory=lambda: list(KINDS))  # which kinds to redact, in this order
-    placeholder: str = "<{KIND}>"  # {KIND} becomes EMAIL, IBAN, CREDIT_CARD, IP_ADDRESS, PHONE
+    kinds: list[str] = Field(default_factory=lambda: list(KINDS), description="which kinds to redact, in this order")
+    placeholder: str = Field(default="<{KIND}>",
+                             description="{KIND} becomes EMAIL, IBAN, CREDIT_CARD, IP_ADDRESS, PHONE")
 
 
 def redact(text: str, kinds: list[str], placeholder: str = "<{KIND}>") -> tuple[str, Counter]:

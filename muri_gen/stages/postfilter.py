@@ -53,14 +53,18 @@ INJECTION = re.compile(
 
 
 class ChecksConfig(StageConfig):
-    min_words: int = Field(default=3, ge=1)  # of the English instruction
+    min_words: int = Field(default=3, ge=1, description="of the English instruction")
     max_words: int = Field(default=150, ge=1)
-    min_chars: int = Field(default=10, ge=1)  # of the back-translated instruction
+    min_chars: int = Field(default=10, ge=1, description="of the back-translated instruction")
     max_chars: int = Field(default=1500, ge=1)
     echo_ngram: int = Field(default=3, ge=1)
-    echo_threshold: float = Field(default=0.5, gt=0, le=1)  # share of instruction n-grams copied from the document
-    injection_overlap: float = Field(default=0.5, gt=0, le=1)  # share copied from an injected sentence of the document
-    require_request: bool = True  # reject statements: an instruction asks (question) or orders (imperative)
+    echo_threshold: float = Field(default=0.5, gt=0, le=1,
+                                  description="share of instruction n-grams copied from the document")
+    injection_overlap: float = Field(default=0.5, gt=0, le=1,
+                                     description="share copied from an injected sentence of the document")
+    require_request: bool = Field(default=True,
+                                  description="reject statements: an instruction asks (question) or orders "
+                                              "(imperative)")
 
 
 class InstructionChecks:
@@ -102,8 +106,9 @@ class InstructionChecks:
 
 
 class PostFilterConfig(ChecksConfig):
-    lid: str | None = None  # the recipe's LID backend: reject instructions not in the document's language
-    min_lid_confidence: float = Field(default=0.5, ge=0, le=1)  # below it LID is unsure: not a rejection
+    lid: str | None = Field(default=None,
+                            description="the recipe's LID backend: reject instructions not in the document's language")
+    min_lid_confidence: float = Field(default=0.5, ge=0, le=1, description="below it LID is unsure: not a rejection")
 
 
 class PostFilter(Stage):

@@ -29,12 +29,16 @@ _LOREM = regex.compile(r"lorem ipsum", regex.IGNORECASE)
 
 
 class QualityConfig(StageConfig):
-    thresholds: str = "default.yaml"  # in filters/quality/ or a path
-    boilerplate: str | None = "boilerplate.yaml"  # line patterns; None = no boilerplate handling
-    remove_boilerplate_lines: bool = True  # drop matching lines from the text before the other rules
-    rules_off: list[str] = Field(default_factory=list)  # rule names to skip, e.g. [min_terminal_punct_lines_frac]
-    # n-gram repetition says little about a few sentences of (repetitive) legal or religious text
-    repetition_min_words: int = Field(default=50, ge=0)
+    thresholds: str = Field(default="default.yaml", description="in filters/quality/ or a path")
+    boilerplate: str | None = Field(default="boilerplate.yaml",
+                                    description="line patterns; None = no boilerplate handling")
+    remove_boilerplate_lines: bool = Field(default=True,
+                                           description="drop matching lines from the text before the other rules")
+    rules_off: list[str] = Field(default_factory=list,
+                                 description="rule names to skip, e.g. [min_terminal_punct_lines_frac]")
+    repetition_min_words: int = Field(default=50, ge=0,
+                                      description="n-gram repetition says little about a few sentences of (repetitive)"
+                                                  " legal or religious text")
 
 
 def ngram_repetition(words: list[str]) -> dict[str, float]:

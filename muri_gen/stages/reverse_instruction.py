@@ -55,21 +55,29 @@ def clean_instruction(raw: str) -> str:
 
 
 class ReverseInstructionConfig(StageConfig):
-    llm: str = "llm"  # the recipe's backends: key of an LLM backend
-    prompt: str = "reverse-instruction-v2"  # a file of muri_gen/prompts, or a path to a YAML file
-    system: str | None = None  # replaces the template's system prompt
-    styles: list[str] | None = None  # a subset of the template's styles; default: all
-    examples: dict[str, list[dict]] | None = None  # style -> [{document, instruction}] replaces few-shot examples
-    length_hints: float = Field(default=0.0, ge=0, le=1)  # share of instructions that get "Respond in N ..."
-    max_document_tokens: int = Field(default=1024, ge=16)  # the document is cut to this many (estimated) tokens
+    llm: str = Field(default="llm", description="the recipe's backends: key of an LLM backend")
+    prompt: str = Field(default="reverse-instruction-v2",
+                        description="a file of muri_gen/prompts, or a path to a YAML file")
+    system: str | None = Field(default=None, description="replaces the template's system prompt")
+    styles: list[str] | None = Field(default=None, description="a subset of the template's styles; default: all")
+    examples: dict[str, list[dict]] | None = Field(default=None,
+                                                   description="style -> [{document, instruction}] replaces few-shot "
+                                                               "examples")
+    length_hints: float = Field(default=0.0, ge=0, le=1,
+                                description="share of instructions that get \"Respond in N ...\"")
+    max_document_tokens: int = Field(default=1024, ge=16,
+                                     description="the document is cut to this many (estimated) tokens")
     temperature: float = Field(default=0.7, ge=0)
     top_p: float = Field(default=0.95, gt=0, le=1)
     max_tokens: int = Field(default=96, ge=4)
-    n: int = Field(default=1, ge=1)  # candidates per document, in one request; the curate stage keeps the best
-    seed: int | None = None  # default: the recipe's seed
-    batch_size: int | None = Field(default=None, ge=1)  # requests in flight per call; default: the executor's
+    n: int = Field(default=1, ge=1,
+                   description="candidates per document, in one request; the curate stage keeps the best")
+    seed: int | None = Field(default=None, description="default: the recipe's seed")
+    batch_size: int | None = Field(default=None, ge=1,
+                                   description="requests in flight per call; default: the executor's")
     cache: bool = True
-    checks: ChecksConfig = ChecksConfig()  # ranking of candidates (the postfilter stage has its own)
+    checks: ChecksConfig = Field(default=ChecksConfig(),
+                                 description="ranking of candidates (the postfilter stage has its own)")
 
 
 class ReverseInstruction(Stage):

@@ -24,7 +24,7 @@ CUTOFFS_FILE = "cutoffs.json"
 
 class SampleConfig(StageConfig):
     per_language: int = Field(default=15000, ge=1)
-    per_language_overrides: dict[str, int] = {}  # e.g. {spa: 50000}
+    per_language_overrides: dict[str, int] = Field(default={}, description="e.g. {spa: 50000}")
 
     @field_validator("per_language_overrides")
     @classmethod

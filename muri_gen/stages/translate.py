@@ -30,23 +30,26 @@ _DEFAULT_FIELDS = {
 
 
 class TranslateConfig(StageConfig):
-    translator: str = "mt"  # the recipe's backends: key of a translator
+    translator: str = Field(default="mt", description="the recipe's backends: key of a translator")
     direction: Literal["to_english", "to_source"] = "to_english"
-    source_field: str | None = None  # default: text (to_english), instruction_en (to_source)
-    target_field: str | None = None  # default: text_en (to_english), instruction (to_source)
-    provenance_field: str | None = None  # default: translation_en / translation_src
-    language_field: str = "language"  # the record's ISO 639-3 source language
-    # the record's ISO 15924 script: Latin Serbian or Traditional Chinese go to the translator as
-    # srp_Latn / zho_Hant (documents in, instructions back) when it knows that script
-    script_field: str | None = "script"
-    # context budget: translate only the start of long documents (the LLM reads no more)
-    max_context_tokens: int | None = Field(default=None, ge=1)
+    source_field: str | None = Field(default=None, description="default: text (to_english), instruction_en (to_source)")
+    target_field: str | None = Field(default=None, description="default: text_en (to_english), instruction (to_source)")
+    provenance_field: str | None = Field(default=None, description="default: translation_en / translation_src")
+    language_field: str = Field(default="language", description="the record's ISO 639-3 source language")
+    script_field: str | None = Field(default="script",
+                                     description="the record's ISO 15924 script: Latin Serbian or Traditional Chinese "
+                                                 "go to the translator as srp_Latn / zho_Hant (documents in, "
+                                                 "instructions back) when it knows that script")
+    max_context_tokens: int | None = Field(default=None, ge=1,
+                                           description="context budget: translate only the start of long documents "
+                                                       "(the LLM reads no more)")
     max_context_sentences: int | None = Field(default=None, ge=1)
-    batch_tokens: int = Field(default=4096, ge=1)  # tokens per backend call (length-sorted batches)
-    cache: bool = True  # the translation cache in the run's cache folder
-    # a list of dicts on the record (reverse_instruction's candidates): each item's source_field is
-    # translated into its target_field too, in the same backend calls
-    candidates_field: str | None = "candidates"
+    batch_tokens: int = Field(default=4096, ge=1, description="tokens per backend call (length-sorted batches)")
+    cache: bool = Field(default=True, description="the translation cache in the run's cache folder")
+    candidates_field: str | None = Field(default="candidates",
+                                         description="a list of dicts on the record (reverse_instruction's "
+                                                     "candidates): each item's source_field is translated into its "
+                                                     "target_field too, in the same backend calls")
 
     @model_validator(mode="after")
     def _defaults(self) -> TranslateConfig:

@@ -12,7 +12,7 @@ from muri_gen.backends.base import Backend, BackendConfig
 
 
 class ClassifierConfig(BackendConfig):
-    batch_size: int = Field(default=32, ge=1)  # texts per model call
+    batch_size: int = Field(default=32, ge=1, description="texts per model call")
 
 
 def supported(code: str, listed: list[str] | None) -> bool:

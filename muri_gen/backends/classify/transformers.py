@@ -23,13 +23,15 @@ GENERIC_NAME = regex.compile(r"LABEL_\d+")
 
 
 class TransformersClassifierConfig(ClassifierConfig):
-    model: str  # a Hub id or a local folder
+    model: str = Field(description="a Hub id or a local folder")
     revision: str | None = None
-    unsafe_labels: list[str] | None = None  # label names counted as unsafe; None: read from the names
-    max_length: int = Field(default=512, ge=8)  # tokens read per text (the rest is cut)
-    languages: list[LanguageCode] | None = None  # ISO 639-3 codes the model was trained on; None = any
-    device: str = "cpu"  # "cuda", "cuda:1", "cpu"
-    local_files_only: bool = False  # also on when HF_HUB_OFFLINE is set
+    unsafe_labels: list[str] | None = Field(default=None,
+                                            description="label names counted as unsafe; None: read from the names")
+    max_length: int = Field(default=512, ge=8, description="tokens read per text (the rest is cut)")
+    languages: list[LanguageCode] | None = Field(default=None,
+                                                 description="ISO 639-3 codes the model was trained on; None = any")
+    device: str = Field(default="cpu", description="\"cuda\", \"cuda:1\", \"cpu\"")
+    local_files_only: bool = Field(default=False, description="also on when HF_HUB_OFFLINE is set")
 
 
 def default_unsafe_labels(id2label: dict[int, str]) -> list[str]:

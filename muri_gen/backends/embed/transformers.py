@@ -18,16 +18,17 @@ from muri_gen.backends.hub import CHARS_PER_TOKEN, load_pretrained
 
 
 class TransformersEmbedderConfig(BackendConfig):
-    model: str  # a Hub id or a local folder
+    model: str = Field(description="a Hub id or a local folder")
     revision: str | None = None
     pooling: Literal["mean", "cls"] = "mean"
-    query_prefix: str = ""  # e5: "query: "
-    passage_prefix: str = ""  # e5: "passage: "
-    languages: list[str] | None = None  # ISO 639-1/3 codes the model was trained on; None: any
+    query_prefix: str = Field(default="", description="e5: \"query: \"")
+    passage_prefix: str = Field(default="", description="e5: \"passage: \"")
+    languages: list[str] | None = Field(default=None,
+                                        description="ISO 639-1/3 codes the model was trained on; None: any")
     max_length: int = Field(default=512, ge=8)
     batch_size: int = Field(default=32, ge=1)
     device: str = "cpu"
-    local_files_only: bool = False  # also on when HF_HUB_OFFLINE is set
+    local_files_only: bool = Field(default=False, description="also on when HF_HUB_OFFLINE is set")
 
 
 class TransformersEmbedder(Embedder):

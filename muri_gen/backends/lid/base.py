@@ -24,11 +24,13 @@ LABEL_OVERRIDES = {"als": "gsw", "bh": "bih", "eml": "egl", "zh-cn": "zho", "zh-
 
 
 class LIDConfig(BackendConfig):
-    # LID reads the first max_chars characters: enough for a stable decision, bounded cost on 5 MB lines
-    max_chars: int = Field(default=1000, ge=20)
+    max_chars: int = Field(default=1000, ge=20,
+                           description="LID reads the first max_chars characters: enough for a stable decision, "
+                                       "bounded cost on 5 MB lines")
     top_k: int = Field(default=3, ge=1, le=10)
-    # another LID backend type that settles which member of a macrolanguage a text is in
-    sibling_judge: str | None = None
+    sibling_judge: str | None = Field(default=None,
+                                      description="another LID backend type that settles which member of a "
+                                                  "macrolanguage a text is in")
 
     @field_validator("sibling_judge")
     @classmethod

@@ -9,15 +9,19 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
+from pydantic import Field
+
 from muri_gen.backends.lid.base import lid_input, LIDConfig, RankedLanguageIdentifier, to_prediction
 
 BUNDLED_MODEL = "lid.176.ftz"
 
 
 class FastTextConfig(LIDConfig):
-    model_path: str | None = None  # None: the bundled lid.176.ftz; a GlotLID model.bin path otherwise
-    # lid.176 confuses hr/sr/bs and id/ms (0.955 on UDHR paragraphs); CLD2 settling them gives 0.976
-    sibling_judge: str | None = "pycld2"
+    model_path: str | None = Field(default=None,
+                                   description="None: the bundled lid.176.ftz; a GlotLID model.bin path otherwise")
+    sibling_judge: str | None = Field(default="pycld2",
+                                      description="lid.176 confuses hr/sr/bs and id/ms (0.955 on UDHR paragraphs); "
+                                                  "CLD2 settling them gives 0.976")
 
 
 def bundled_model_path() -> Path:

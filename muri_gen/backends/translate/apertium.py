@@ -24,9 +24,9 @@ from muri_gen.translation.orthography import polish_questions
 
 class ApertiumConfig(BackendConfig):
     binary: str = "apertium"
-    timeout_seconds: float = Field(default=30.0, gt=0)  # per call, plus 10 ms per segment
+    timeout_seconds: float = Field(default=30.0, gt=0, description="per call, plus 10 ms per segment")
     retries: int = Field(default=2, ge=0)
-    mark_unknown: bool = False  # True: Apertium's '*' before words it could not translate
+    mark_unknown: bool = Field(default=False, description="True: Apertium's '*' before words it could not translate")
 
 
 class ApertiumTranslator(Translator):

@@ -17,9 +17,9 @@ from muri_gen.optional import require
 
 
 class CTranslate2Config(Seq2SeqConfig):
-    tokenizer: str | None = None  # default: the converted model folder
-    compute_type: str = "default"  # int8, int8_float16, float16, bfloat16, float32 ...
-    intra_threads: int = Field(default=0, ge=0)  # 0: CTranslate2's default (all cores)
+    tokenizer: str | None = Field(default=None, description="default: the converted model folder")
+    compute_type: str = Field(default="default", description="int8, int8_float16, float16, bfloat16, float32 ...")
+    intra_threads: int = Field(default=0, ge=0, description="0: CTranslate2's default (all cores)")
 
 
 class CTranslate2Translator(Seq2SeqTranslator):

@@ -21,11 +21,13 @@ _LABEL = re.compile(r"^\s*(translation|traducción|tradução)\s*:\s*", re.IGNOR
 
 
 class LLMTranslatorConfig(BackendConfig):
-    llm: str  # the recipe's backends: key of an LLM backend
-    prompt: str = "translate-v1"  # a file of muri_gen/prompts, or a path to a YAML file
-    languages: list[LanguageCode] | None = None  # the languages the model writes well; None: trust it with any
+    llm: str = Field(description="the recipe's backends: key of an LLM backend")
+    prompt: str = Field(default="translate-v1", description="a file of muri_gen/prompts, or a path to a YAML file")
+    languages: list[LanguageCode] | None = Field(default=None,
+                                                 description="the languages the model writes well; None: trust it with"
+                                                             " any")
     max_input_tokens: int = Field(default=400, ge=8)
-    max_tokens: int = Field(default=512, ge=8)  # per sentence; also capped at 3x the input + 32
+    max_tokens: int = Field(default=512, ge=8, description="per sentence; also capped at 3x the input + 32")
     temperature: float = Field(default=0.0, ge=0)
     seed: int = 0
 

@@ -19,8 +19,8 @@ from muri_gen.translation.tokens import counter_for
 
 
 class PivotConfig(BackendConfig):
-    via: LanguageCode  # ISO 639-3 code of the pivot language
-    translators: list[str] = Field(min_length=1)  # keys of the recipe's backends, tried in order per leg
+    via: LanguageCode = Field(description="ISO 639-3 code of the pivot language")
+    translators: list[str] = Field(min_length=1, description="keys of the recipe's backends, tried in order per leg")
 
 
 class PivotTranslator(Translator):

@@ -19,8 +19,8 @@ from muri_gen.component import ComponentConfig
 
 
 class Route(ComponentConfig):
-    translator: str  # a key of the recipe's backends section
-    languages: list[LanguageCode] | None = None  # ISO 639-3; None = every language
+    translator: str = Field(description="a key of the recipe's backends section")
+    languages: list[LanguageCode] | None = Field(default=None, description="ISO 639-3; None = every language")
 
 
 class RouterConfig(BackendConfig):

@@ -27,14 +27,16 @@ _OPUS_PAIR = re.compile(r"opus-mt-(?P<src>[a-z]{2,3})-(?P<tgt>[a-z]{2,3})$")
 class Seq2SeqConfig(BackendConfig):
     """Options shared by the transformers and CTranslate2 backends."""
 
-    model: str  # a Hub id (facebook/nllb-200-distilled-600M, google/madlad400-3b-mt) or a local folder
-    family: Family | None = None  # default: read from the model's name or its tokenizer_config.json
-    device: str = "cpu"  # "cuda", "cuda:1", "cpu"
-    batch_size: int = Field(default=16, ge=1)  # segments per model call
+    model: str = Field(description="a Hub id (facebook/nllb-200-distilled-600M, google/madlad400-3b-mt) or a local "
+                                   "folder")
+    family: Family | None = Field(default=None,
+                                  description="default: read from the model's name or its tokenizer_config.json")
+    device: str = Field(default="cpu", description="\"cuda\", \"cuda:1\", \"cpu\"")
+    batch_size: int = Field(default=16, ge=1, description="segments per model call")
     max_input_tokens: int = Field(default=200, ge=8)
-    max_new_tokens: int = Field(default=256, ge=1)  # per segment; also capped at 2x its input + 16
+    max_new_tokens: int = Field(default=256, ge=1, description="per segment; also capped at 2x its input + 16")
     num_beams: int = Field(default=1, ge=1)
-    pairs: list[str] | None = None  # opus-mt: "spa-eng"; others: restrict to these pairs
+    pairs: list[str] | None = Field(default=None, description="opus-mt: \"spa-eng\"; others: restrict to these pairs")
 
 
 class TransformersConfig(Seq2SeqConfig):

@@ -15,6 +15,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Literal
 
+from pydantic import Field
+
 from muri_gen.bias.mitigate.base import INSTRUCTION_FIELDS, OUTPUT_FIELDS, Method, MethodConfig, Mitigated
 from muri_gen.bias.mitigate.base import field_language, present
 from muri_gen.bias.mitigate.measure import RowCounts, target_female_share
@@ -23,10 +25,13 @@ from muri_gen.record import stable_hash
 
 
 class AugmentConfig(MethodConfig):
-    fields: Literal["instruction", "both"] = "instruction"  # swap the instruction only, or the output too
-    names: Path | None = None  # a male<TAB>female name list; names are left alone without one
+    fields: Literal["instruction", "both"] = Field(default="instruction",
+                                                   description="swap the instruction only, or the output too")
+    names: Path | None = Field(default=None,
+                               description="a male<TAB>female name list; names are left alone without one")
     target: Literal["all", "parity", "reference"] = "all"
-    measure_field: str = "instruction_en"  # the field whose counts a targeted augmentation moves
+    measure_field: str = Field(default="instruction_en",
+                               description="the field whose counts a targeted augmentation moves")
     seed: int = 0
 
 

@@ -17,12 +17,12 @@ from muri_gen.stages.content_screen import ContentScreen, ContentScreenConfig
 
 class CurateConfig(MethodConfig):
     action: Literal["exclude", "downweight"] = "exclude"
-    downweight: float = Field(default=0.1, ge=0, lt=1)  # the weight a flagged row keeps
+    downweight: float = Field(default=0.1, ge=0, lt=1, description="the weight a flagged row keeps")
     fields: list[str] = ["instruction", "text"]
     wordlists: str = "screen"
     min_hits: int = Field(default=1, ge=1)
     min_distinct: int = Field(default=1, ge=1)
-    max_rate: float = Field(default=1e-9, gt=0, le=1)  # hits per word
+    max_rate: float = Field(default=1e-9, gt=0, le=1, description="hits per word")
 
 
 class CurateNonHarmful(Method):

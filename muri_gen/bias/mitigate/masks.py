@@ -6,13 +6,16 @@ Hugging Face tokenizer, ``label_masks`` holds, per field ({field, mask}), one 0/
 """
 from __future__ import annotations
 
+from pydantic import Field
+
 from muri_gen.bias.mitigate.base import INSTRUCTION_FIELDS, Method, MethodConfig, Mitigated, field_language, present
 from muri_gen.bias.mitigate.swap import has_swap_list, swapper
 
 
 class MaskConfig(MethodConfig):
     fields: list[str] = list(INSTRUCTION_FIELDS)
-    tokenizer: str | None = None  # a HF tokenizer name or local folder, for the token label masks
+    tokenizer: str | None = Field(default=None,
+                                  description="a HF tokenizer name or local folder, for the token label masks")
 
 
 class GenderedSpans(Method):

@@ -37,12 +37,13 @@ def debias_pairs(prompt: dict, biased: str, neutral: str) -> tuple[dict, dict]:
 
 class RewriteConfig(MethodConfig):
     prompt: str = "debias-v1"
-    field: str = "instruction_en"  # English: what the LLM wrote, and what the swap list can check
+    field: str = Field(default="instruction_en",
+                       description="English: what the LLM wrote, and what the swap list can check")
     max_tokens: int = Field(default=160, ge=8)
     temperature: float = Field(default=0.0, ge=0)
     seed: int = 0
     batch_size: int = Field(default=16, ge=1)
-    min_overlap: float = Field(default=0.6, ge=0, le=1)  # share of the input's non-gendered words kept
+    min_overlap: float = Field(default=0.6, ge=0, le=1, description="share of the input's non-gendered words kept")
 
 
 class DebiasRewrite(Method):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 
-from pydantic import ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
 
 from muri_gen.bias.mitigate import get_method
 from muri_gen.bias.mitigate.pipeline import build, mitigate
@@ -28,8 +28,8 @@ log = logging.getLogger("muri_gen")
 class BiasMitigateConfig(SinkConfig):
     methods: list[dict]
     measure_field: str = "instruction_en"
-    name: str | None = None  # default: the method names joined by "-"
-    llm: str | None = None  # backend ref of an LLM, for the rewrite method
+    name: str | None = Field(default=None, description="default: the method names joined by \"-\"")
+    llm: str | None = Field(default=None, description="backend ref of an LLM, for the rewrite method")
 
     @field_validator("methods")
     @classmethod

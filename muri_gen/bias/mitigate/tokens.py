@@ -5,15 +5,16 @@ a trainer can add them to the tokenizer as special tokens and leave them out at 
 """
 from __future__ import annotations
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 
 from muri_gen.bias.mitigate.base import Method, MethodConfig, Mitigated, present
 
 
 class MarkConfig(MethodConfig):
-    fields: list[str] = ["instruction"]  # the instruction is what the LLM (and the translator) wrote
+    fields: list[str] = Field(default=["instruction"],
+                              description="the instruction is what the LLM (and the translator) wrote")
     open_tag: str = "<synthetic>"
-    close_tag: str = "</synthetic>"  # "" for a prefix token only
+    close_tag: str = Field(default="</synthetic>", description="\"\" for a prefix token only")
 
     @field_validator("open_tag")
     @classmethod
