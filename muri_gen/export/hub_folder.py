@@ -14,19 +14,17 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
 from collections import Counter, defaultdict
 from pathlib import Path
 
-import pyarrow as pa
-import pyarrow.parquet as pq
 import yaml
 from pydantic import Field, model_validator
 
 from muri_gen import languages
 from muri_gen.component import Context
 from muri_gen.curation.score import DEFAULT_CALIBRATION, load_calibration
-from muri_gen.export.schema import FEATURES, SPLITS, SplitFractions, length_summary, missing_pair_reason, to_row
+from muri_gen.export.schema import SplitFractions, length_summary, missing_pair_reason, to_row
+from muri_gen.export.writer import DatasetWriter, built_beside
 from muri_gen.redact import redact
 from muri_gen.runner.layout import RunDir, write_atomic
 from muri_gen.sinks import Sink, SinkConfig
@@ -94,60 +92,13 @@ class _TokenLengths:
                               for lang, sides in sorted(self.lengths.items())}}
 
 
-class _PartWriter:
-    """Rows of one (language, split) into numbered Parquet files of at most max_rows each."""
-
-    # a row group is written when either is reached: big enough to scan well, small enough that
-    # hundreds of open (language, split) writers stay within memory
-    ROW_GROUP_ROWS = 2048
-    ROW_GROUP_CHARS = 8_000_000
-
-    def __init__(self, folder: Path, split: str, max_rows: int):
-        self.folder, self.split, self.max_rows = folder, split, max_rows
-        self.schema = FEATURES.arrow_schema
-        self.buffer: list[dict] = []
-        self.buffered_chars = 0
-        self.files: list[Path] = []
-        self.rows_in_file = 0
-        self.writer: pq.ParquetWriter | None = None
-
-    def add(self, row: dict) -> None:
-        self.buffer.append(row)
-        self.buffered_chars += len(row["input"]) + len(row["output"]) + len(row["document_en"] or "")
-        if (len(self.buffer) >= self.ROW_GROUP_ROWS or self.buffered_chars >= self.ROW_GROUP_CHARS
-                or self.rows_in_file + len(self.buffer) >= self.max_rows):
-            self._flush()
-
-    def _flush(self) -> None:
-        self.buffered_chars = 0
-        while self.buffer:
-            if self.writer is None:
-                path = self.folder / f"{self.split}-{len(self.files):05d}.parquet"
-                self.folder.mkdir(parents=True, exist_ok=True)
-                self.writer = pq.ParquetWriter(path, self.schema, compression="zstd")
-                self.files.append(path)
-            room = self.max_rows - self.rows_in_file
-            chunk, self.buffer = self.buffer[:room], self.buffer[room:]
-            self.writer.write_table(pa.Table.from_pylist(chunk, schema=self.schema))
-            self.rows_in_file += len(chunk)
-            if self.rows_in_file >= self.max_rows:
-                self.writer.close()
-                self.writer, self.rows_in_file = None, 0
-
-    def close(self) -> None:
-        self._flush()
-        if self.writer is not None:
-            self.writer.close()
-
-
 def write_dataset_folder(run: RunDir, config: HubDatasetConfig, target: Path) -> dict:
     """Write the Parquet configs of ``run`` into ``target``; returns the summary the card is made from."""
     recipe = safe_load(run.recipe.read_text(encoding="utf-8"), str(run.recipe)) if run.recipe.exists() else {}
     dataset_name = (recipe.get("input") or {}).get("dataset_name") or recipe.get("name") or run.root.name
     fractions = SplitFractions(config.validation_fraction, config.test_fraction)
-    writers: dict[tuple[str, str], _PartWriter] = {}
+    data = DatasetWriter(target, config.max_rows_per_file)
     not_exported: dict[str, Counter] = defaultdict(Counter)
-    counts: dict[str, Counter] = defaultdict(Counter)
     scripts: dict[str, Counter] = defaultdict(Counter)
     provenance = {key: Counter() for key in
                   ("instruction_style", "instruction_model", "prompt_template", "translator_to_english",
@@ -163,11 +114,7 @@ def write_dataset_folder(run: RunDir, config: HubDatasetConfig, target: Path) ->
         split = fractions.of(str(record["id"]))
         row = to_row(record, dataset_name, split)
         lang = row["language"]
-        key = (lang, split)
-        if key not in writers:
-            writers[key] = _PartWriter(target / "data" / lang, split, config.max_rows_per_file)
-        writers[key].add(row)
-        counts[lang][split] += 1
+        data.add(row)
         scripts[lang][row["script"] or "?"] += 1
         quality.add(lang, row)
         for column, tally in provenance.items():
@@ -176,8 +123,7 @@ def write_dataset_folder(run: RunDir, config: HubDatasetConfig, target: Path) ->
         lengths[lang]["output"].append(len(row["output"]))
         if tokens is not None:
             tokens.add(lang, row["input"], row["output"])
-    for writer in writers.values():
-        writer.close()
+    data.close()
     for reason, by_lang in not_exported.items():
         log.warning("hub_dataset: %d kept records not exported as pairs (%s): %s",
                     sum(by_lang.values()), reason, dict(by_lang))
@@ -186,18 +132,16 @@ def write_dataset_folder(run: RunDir, config: HubDatasetConfig, target: Path) ->
     # the recipe's target languages; without a list, every language the run saw
     expected = set(recipe.get("languages") or set(stats.get("by_language", {})) - {"und"})
     summary_languages = {}
-    for lang in sorted(counts):
-        language = _language_name(lang)
+    for lang in sorted(data.counts):
         summary_languages[lang] = {
-            "name": language,
+            "name": _language_name(lang),
             "scripts": dict(scripts[lang]),
-            "splits": {s: counts[lang][s] for s in SPLITS if counts[lang][s]},
-            "files": {s: [str(p.relative_to(target)) for p in writers[lang, s].files]
-                      for s in SPLITS if counts[lang][s]},
+            "splits": data.splits(lang),
+            "files": {s: [str(p.relative_to(target)) for p in files] for s, files in data.files(lang).items()},
             "lengths": {side: length_summary(lengths[lang][side]) for side in ("input", "output")},
-            "bytes": {s: parquet_sizes(writers[lang, s].files) for s in SPLITS if counts[lang][s]},
+            "bytes": data.sizes(lang),
         }
-    skipped = {lang: _skip_reason(lang, stats, not_exported) for lang in sorted(expected - set(counts))}
+    skipped = {lang: _skip_reason(lang, stats, not_exported) for lang in sorted(expected - set(data.counts))}
     for lang, why in skipped.items():
         log.warning("hub_dataset: no config for %s: %s", lang, why)
     every = {side: [n for lang in lengths for n in lengths[lang][side]] for side in ("input", "output")}
@@ -209,7 +153,7 @@ def write_dataset_folder(run: RunDir, config: HubDatasetConfig, target: Path) ->
         "citation": config.citation,
         "card_template": str(Path(config.card_template).resolve()) if config.card_template else None,
         "recipe": _recipe_summary(recipe),
-        "rows": sum(sum(c.values()) for c in counts.values()),
+        "rows": data.rows,
         "languages": summary_languages,
         "skipped_languages": skipped,
         "not_exported": {reason: dict(by_lang) for reason, by_lang in not_exported.items()},
@@ -278,13 +222,6 @@ def calibration_summary(name: str) -> dict:
             "kept_alignment": kept.get("kept_mean_alignment"), "kept_instruction": kept.get("kept_mean_instruction")}
 
 
-def parquet_sizes(files: list[Path]) -> dict:
-    """Uncompressed (what `num_bytes` means to datasets) and on-disk sizes of a split's files."""
-    metadata = [pq.ParquetFile(path).metadata for path in files]
-    return {"num_bytes": sum(m.row_group(i).total_byte_size for m in metadata for i in range(m.num_row_groups)),
-            "file_bytes": sum(path.stat().st_size for path in files)}
-
-
 def _language_name(code: str) -> str:
     try:
         return languages.get(code).name
@@ -323,21 +260,14 @@ def export_run(run: RunDir, config: HubDatasetConfig) -> Path:
     from muri_gen.export.card import write_card
 
     target = run.root / "dataset"
-    building = run.root / ".dataset.building"
-    shutil.rmtree(building, ignore_errors=True)
-    building.mkdir(parents=True)
-    summary = write_dataset_folder(run, config, building)
-    write_atomic(run.root / SUMMARY_FILE, json.dumps(summary, indent=2, ensure_ascii=False).encode())
-    if run.recipe.exists():
-        recipe = redact(safe_load(run.recipe.read_text(encoding="utf-8"), str(run.recipe)))
-        write_atomic(building / "recipe.yaml", yaml.safe_dump(recipe, sort_keys=False, allow_unicode=True).encode())
-    write_card(run.root, building, config.card_template)
-    old = run.root / ".dataset.old"
-    shutil.rmtree(old, ignore_errors=True)
-    if target.exists():
-        target.rename(old)
-    building.rename(target)
-    shutil.rmtree(old, ignore_errors=True)
+    with built_beside(target) as building:
+        summary = write_dataset_folder(run, config, building)
+        write_atomic(run.root / SUMMARY_FILE, json.dumps(summary, indent=2, ensure_ascii=False).encode())
+        if run.recipe.exists():
+            recipe = redact(safe_load(run.recipe.read_text(encoding="utf-8"), str(run.recipe)))
+            write_atomic(building / "recipe.yaml",
+                         yaml.safe_dump(recipe, sort_keys=False, allow_unicode=True).encode())
+        write_card(run.root, building, config.card_template)
     if summary["rows"] == 0:
         log.warning("hub_dataset: no instruction pairs to export (%s); %s has the card only",
                     ", ".join(summary["not_exported"]) or "no kept records", target)

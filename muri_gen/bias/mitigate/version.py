@@ -14,8 +14,7 @@ built in a temporary folder and swapped in whole.
 from __future__ import annotations
 
 import json
-import shutil
-from collections import Counter, defaultdict
+from collections import Counter
 from pathlib import Path
 
 from datasets import Features, List, Value
@@ -23,8 +22,9 @@ from huggingface_hub import DatasetCard
 
 from muri_gen.bias.mitigate.pipeline import Outcome
 from muri_gen.export.card import CardError, card_metadata, check_card
-from muri_gen.export.hub_folder import SUMMARY_FILE, HubDatasetConfig, _PartWriter, parquet_sizes
-from muri_gen.export.schema import FEATURES, SPLITS, SplitFractions, missing_pair_reason, to_row
+from muri_gen.export.hub_folder import SUMMARY_FILE, HubDatasetConfig
+from muri_gen.export.schema import FEATURES, SplitFractions, missing_pair_reason, to_row
+from muri_gen.export.writer import DatasetWriter, built_beside
 from muri_gen.runner.layout import jsonl_bytes, safe_part, write_atomic
 
 SPAN = {"field": Value("string"), "start": Value("int32"), "end": Value("int32"), "term": Value("string"),
@@ -117,71 +117,50 @@ def write_version(run_root: Path, outcome: Outcome, name: str, measure_field: st
     config = config or HubDatasetConfig()
     original = _original_summary(run_root)
     target = run_root / f"dataset-mitigated-{safe_part(name)}"
-    building = run_root / f".dataset-mitigated-{name}.building"
-    shutil.rmtree(building, ignore_errors=True)
-    building.mkdir(parents=True)
-
     features = Features({**FEATURES, **{c: COLUMN_FEATURES[c] for c in outcome.columns if c in COLUMN_FEATURES}})
     fractions = SplitFractions(config.validation_fraction, config.test_fraction)
     dataset_name = original.get("dataset_name") or run_root.name
-    writers: dict[tuple[str, str], _PartWriter] = {}
-    counts: dict[str, Counter] = defaultdict(Counter)
-    not_exported: Counter = Counter()
-    for record in outcome.records:
-        reason = missing_pair_reason(record)
-        if reason is not None:
-            not_exported[reason] += 1
-            continue
-        split = fractions.of(_split_key(record))
-        row = to_row(record, dataset_name, split) | {c: record.get(c) for c in features if c not in FEATURES}
-        key = (row["language"], split)
-        if key not in writers:
-            writers[key] = _PartWriter(building / "data" / row["language"], split, config.max_rows_per_file)
-            writers[key].schema = features.arrow_schema
-        writers[key].add(row)
-        counts[row["language"]][split] += 1
-    for writer in writers.values():
-        writer.close()
+    with built_beside(target) as building:
+        data = DatasetWriter(building, config.max_rows_per_file, features)
+        not_exported: Counter = Counter()
+        for record in outcome.records:
+            reason = missing_pair_reason(record)
+            if reason is not None:
+                not_exported[reason] += 1
+                continue
+            split = fractions.of(_split_key(record))
+            data.add(to_row(record, dataset_name, split) | {c: record.get(c) for c in features if c not in FEATURES})
+        data.close()
 
-    finetune = {}
-    for kind, rows in outcome.extra.items():
-        (building / "finetune").mkdir(exist_ok=True)
-        write_atomic(building / "finetune" / f"{kind}.jsonl", jsonl_bytes(rows))
-        finetune[kind] = len(rows)
-    if outcome.excluded:
-        write_atomic(building / "excluded.jsonl", jsonl_bytes(outcome.excluded))
-    record = {"name": name, "source": str(run_root / "dataset"), "measure_field": measure_field,
-              "steps": outcome.steps, "before": outcome.before, "after": outcome.after,
-              "rows": {"in": outcome.before.get("rows"), "out": sum(sum(c.values()) for c in counts.values()),
-                       "not_exported": dict(not_exported), "excluded": len(outcome.excluded)},
-              "columns": outcome.columns, "finetune": finetune}
-    write_atomic(building / "mitigation.json", json.dumps(record, indent=2, ensure_ascii=False).encode())
+        finetune = {}
+        for kind, rows in outcome.extra.items():
+            (building / "finetune").mkdir(exist_ok=True)
+            write_atomic(building / "finetune" / f"{kind}.jsonl", jsonl_bytes(rows))
+            finetune[kind] = len(rows)
+        if outcome.excluded:
+            write_atomic(building / "excluded.jsonl", jsonl_bytes(outcome.excluded))
+        record = {"name": name, "source": str(run_root / "dataset"), "measure_field": measure_field,
+                  "steps": outcome.steps, "before": outcome.before, "after": outcome.after,
+                  "rows": {"in": outcome.before.get("rows"), "out": data.rows,
+                           "not_exported": dict(not_exported), "excluded": len(outcome.excluded)},
+                  "columns": outcome.columns, "finetune": finetune}
+        write_atomic(building / "mitigation.json", json.dumps(record, indent=2, ensure_ascii=False).encode())
 
-    pretty_name = f"{original.get('pretty_name') or dataset_name} (mitigated: {name})"
-    # the export's card metadata, with this version's own columns in its dataset_info
-    metadata = card_metadata(
-        {lang: {"splits": {s: c[s] for s in SPLITS if c[s]},
-                "bytes": {s: parquet_sizes(writers[lang, s].files) for s in SPLITS if c[s]}}
-         for lang, c in sorted(counts.items())},
-        pretty_name=pretty_name, license=original.get("license") or config.license,
-        tags=(original.get("tags") or []) + ["bias-mitigation"], rows=record["rows"]["out"], features=features)
-    card = DatasetCard.from_template(
-        metadata, template_str=CARD, pretty_name=pretty_name, name=name,
-        source=dataset_name, steps=outcome.steps, before=outcome.before, after=outcome.after,
-        measure_field=measure_field, weighted=any("weight" in r for r in outcome.records[:1]),
-        columns=outcome.columns, excluded=len(outcome.excluded), finetune=finetune,
-    )
-    problems = check_card(card, building)
-    if problems:
-        raise CardError("the mitigated dataset's card is not valid:\n  - " + "\n  - ".join(problems))
-    (building / "README.md").write_text(str(card), encoding="utf-8")
-
-    old = run_root / f".dataset-mitigated-{name}.old"
-    shutil.rmtree(old, ignore_errors=True)
-    if target.exists():
-        target.rename(old)
-    building.rename(target)
-    shutil.rmtree(old, ignore_errors=True)
+        pretty_name = f"{original.get('pretty_name') or dataset_name} (mitigated: {name})"
+        # the export's card metadata, with this version's own columns in its dataset_info
+        metadata = card_metadata(
+            data.configs(), pretty_name=pretty_name, license=original.get("license") or config.license,
+            tags=(original.get("tags") or []) + ["bias-mitigation"], rows=data.rows, features=features)
+        card = DatasetCard.from_template(
+            metadata, template_str=CARD, pretty_name=pretty_name, name=name,
+            source=dataset_name, steps=outcome.steps, before=outcome.before, after=outcome.after,
+            measure_field=measure_field, weighted=any("weight" in r for r in outcome.records[:1]),
+            columns=outcome.columns, excluded=len(outcome.excluded), finetune=finetune,
+        )
+        problems = check_card(card, building)
+        if problems:
+            raise CardError("the mitigated dataset's card is not valid:\n  - " + "\n  - ".join(problems))
+        (building / "README.md").write_text(str(card), encoding="utf-8")
     return target
 
 
