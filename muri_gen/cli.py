@@ -193,8 +193,9 @@ def assets_prepare() -> None:
 # Commands contributed by the other areas of the package (one line each):
 from muri_gen.translation.cli import translate as translate_command  # noqa: E402
 app.command("translate")(translate_command)
-from muri_gen.language_cli import languages_command  # noqa: E402
+from muri_gen.language_cli import languages_command, lid_eval  # noqa: E402
 app.command("languages")(languages_command)
+app.command("lid-eval")(lid_eval)
 from muri_gen.report.cli import eval_app, inspect  # noqa: E402
 app.command()(inspect)
 app.add_typer(eval_app, name="eval")
@@ -203,8 +204,6 @@ app.command("publish")(publish_command)
 app.command("export-finetune")(export_finetune_command)
 from muri_gen.bias.cli import app as bias_app  # noqa: E402
 app.add_typer(bias_app, name="bias")
-from muri_gen.filtering.cli import lid_eval  # noqa: E402
-app.command("lid-eval")(lid_eval)
 from muri_gen.bench.cli import bench  # noqa: E402
 app.command()(bench)
 

@@ -1,13 +1,14 @@
-"""``muri-gen languages``: the registry's view of languages, and which of a recipe's backends serve them."""
+"""``muri-gen languages``: the registry's view of languages, and which of a recipe's backends serve them;
+``muri-gen lid-eval``: language-ID accuracy of a backend on UDHR paragraphs, with its confusions."""
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Annotated, Optional
 
 import typer
 
+from muri_gen.component import StaticContext
 from muri_gen.console import fail, usage_error
 
 ENGLISH = "eng"
@@ -24,7 +25,7 @@ def backend_support(resolved, code: str) -> dict[str, list[str]]:
         if component.kind == "lid" and family & _lid_languages(resolved, ref):
             support["lid"].append(ref)
         elif component.kind == "translator":
-            translator = component.cls(component.config, SimpleNamespace(resolved=resolved))
+            translator = component.cls(component.config, StaticContext(resolved.backends))
             if code == ENGLISH or (translator.supports(code, ENGLISH) and translator.supports(ENGLISH, code)):
                 support["translator"].append(ref)
     return support
@@ -81,3 +82,24 @@ def _line(row: dict) -> str:
     if "lid" in row:
         parts.append(f"lid {','.join(row['lid']) or '-'}; translators {','.join(row['translator']) or '-'}")
     return " | ".join(parts)
+
+
+def lid_eval(
+    backend: Annotated[str, typer.Option(help="LID backend: fasttext, pycld2, py3langid, langdetect")] = "fasttext",
+    model_path: Annotated[Optional[str], typer.Option(help="fastText model file, e.g. GlotLID's model.bin")] = None,
+    short: Annotated[Optional[int], typer.Option(help="Cut each paragraph to its first N characters")] = None,
+    sibling_judge: Annotated[Optional[str], typer.Option(
+        help="LID backend that settles hr/sr/bs, id/ms...; 'none' for the model alone (default: the backend's)")] = None,
+) -> None:
+    """Accuracy of a LID backend on the UDHR in 71 languages (the language_id stage's decision rule)."""
+    from muri_gen.lid_eval import eval_documents, evaluate
+    from muri_gen.registry import UnknownName
+
+    options = {"model_path": model_path} if model_path else {}
+    if sibling_judge:
+        options["sibling_judge"] = None if sibling_judge == "none" else sibling_judge
+    try:
+        report = evaluate(backend, eval_documents(short_chars=short), **options)
+    except UnknownName as exc:  # --backend or --sibling-judge names no LID backend
+        usage_error(str(exc))
+    typer.echo(json.dumps(report, indent=1))

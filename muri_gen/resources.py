@@ -7,8 +7,11 @@ level (``filters/``, ``release/dataset_card.md.j2``, ``pipelines/data/udhr-demo.
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
+
+from muri_gen.yaml_lines import safe_load
 
 
 def bundled(*parts: str) -> Path:
@@ -23,3 +26,29 @@ def bundled(*parts: str) -> Path:
 def prompt_file(name: str) -> Path:
     """A prompt template: a path when ``name`` ends in .yaml/.yml, else the package's prompts/<name>.yaml."""
     return Path(name) if name.endswith((".yaml", ".yml")) else bundled("prompts") / f"{name}.yaml"
+
+
+# rule data (thresholds, boilerplate patterns, word lists): a recipe names a file by path, or a
+# bare name inside ``filters/`` as shipped, so users copy a default, edit it and point at the copy
+FILTERS_DIR = bundled("data", "filters")
+
+
+def filter_path(name: str, kind: str) -> Path:
+    """``name`` as given if it exists, else ``filters/<kind>/<name>``."""
+    path = Path(name).expanduser()
+    if path.exists():
+        return path
+    shipped = FILTERS_DIR / kind / name
+    if shipped.exists():
+        return shipped
+    raise FileNotFoundError(f"filter data {name!r} not found (looked at {path} and {shipped})")
+
+
+@lru_cache(maxsize=64)
+def load_filter_yaml(name: str, kind: str) -> dict:
+    """A YAML mapping of rule data (thresholds, boilerplate patterns), by path or shipped name."""
+    with open(filter_path(name, kind), encoding="utf-8") as fh:
+        data = safe_load(fh.read(), fh.name)
+    if not isinstance(data, dict):
+        raise ValueError(f"{name}: expected a mapping")
+    return data

@@ -18,7 +18,7 @@ SINKS: dict[str, str] = {
     "bias_trace": "muri_gen.bias.trace_sink:BiasTraceSink",
     "bias_mitigate": "muri_gen.bias.mitigate.sink:BiasMitigateSink",
     "report": "muri_gen.report.html:ReportSink",
-    "filtered_records": "muri_gen.filtering.sink:FilteredRecordsSink",
+    "filtered_records": "muri_gen.export.filtered:FilteredRecordsSink",
     "pair_scores": "muri_gen.curation.sink:PairScoresSink",
 }
 

@@ -5,7 +5,7 @@ import pytest
 
 from muri_gen.backends import get_backend
 from muri_gen.corpora import declarations, documents
-from muri_gen.filtering.lid_eval import EVAL_DECLARATIONS, eval_documents, evaluate
+from muri_gen.lid_eval import EVAL_DECLARATIONS, eval_documents, evaluate
 from muri_gen.recipe import load_recipe
 from muri_gen.record import Rejected
 from muri_gen.runner.context import RunContext

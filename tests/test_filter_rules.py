@@ -6,7 +6,7 @@ article, in Latin, Cyrillic, Arabic, Devanagari and Han script.
 import pytest
 
 from muri_gen.corpora import declarations, documents
-from muri_gen.filtering.text import dominant_script
+from muri_gen.text import dominant_script
 from muri_gen.stages.content_screen import ContentScreen, ContentScreenConfig
 from muri_gen.stages.normalize import Normalize, NormalizeConfig, normalize_text
 from muri_gen.stages.pii import KINDS, redact

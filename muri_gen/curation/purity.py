@@ -27,8 +27,8 @@ from functools import lru_cache
 import regex
 
 from muri_gen import languages
-from muri_gen.filtering.rules import filter_path
-from muri_gen.filtering.text import HAN, WordSegmenter, dominant_script, script_matches
+from muri_gen.resources import filter_path
+from muri_gen.text import HAN, WordSegmenter, dominant_script, script_matches
 
 ENGLISH = "eng"
 ARTEFACT = regex.compile(

@@ -25,7 +25,7 @@ import yaml
 from tqdm.auto import tqdm
 
 from muri_gen import languages
-from muri_gen.filtering.text import UNSPACED_SCRIPTS
+from muri_gen.text import UNSPACED_SCRIPTS
 from muri_gen.record import stable_hash
 from muri_gen.runner.layout import RunDir
 from muri_gen.yaml_lines import safe_load

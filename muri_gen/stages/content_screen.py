@@ -23,8 +23,8 @@ from pydantic import Field
 
 from muri_gen import languages
 from muri_gen.component import Context
-from muri_gen.filtering.rules import FILTERS_DIR
-from muri_gen.filtering.text import UNSPACED_SCRIPTS, WordSegmenter
+from muri_gen.resources import FILTERS_DIR
+from muri_gen.text import UNSPACED_SCRIPTS, WordSegmenter
 from muri_gen.record import Outcome, Rejected
 from muri_gen.stages.base import FilterStage, StageConfig
 from muri_gen.stages.language_id import registry_script_of

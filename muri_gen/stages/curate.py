@@ -28,7 +28,7 @@ from muri_gen.curation.judge import JUDGE_KEYS, LLMJudge
 from muri_gen.curation.length import demand_of, length_fit, length_of
 from muri_gen.curation.purity import PurityChecker
 from muri_gen.curation.score import DEFAULT_CALIBRATION, Calibration, Thresholds, load_calibration
-from muri_gen.filtering.text import WordSegmenter
+from muri_gen.text import WordSegmenter
 from muri_gen.prompts import load_prompt
 from muri_gen.record import Outcome, Rejected
 from muri_gen.stages.base import Stage, StageConfig

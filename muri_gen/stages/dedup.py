@@ -26,7 +26,7 @@ import regex
 from datasketch import MinHash
 from pydantic import Field, model_validator
 
-from muri_gen.filtering.text import UNSPACED_SCRIPTS, dominant_script
+from muri_gen.text import UNSPACED_SCRIPTS, dominant_script
 from muri_gen.record import Outcome, Rejected, stable_hash
 from muri_gen.stages.base import Stage, StageConfig
 

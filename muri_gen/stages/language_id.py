@@ -15,7 +15,7 @@ from pydantic import Field, field_validator
 
 from muri_gen import languages
 from muri_gen.backends.base import LanguagePrediction
-from muri_gen.filtering.text import dominant_script, script_matches
+from muri_gen.text import dominant_script, script_matches
 from muri_gen.record import Outcome, Rejected
 from muri_gen.stages.base import Stage, StageConfig
 

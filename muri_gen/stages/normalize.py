@@ -11,7 +11,7 @@ import unicodedata
 import regex
 from pydantic import Field
 
-from muri_gen.filtering.text import UNSPACED_SCRIPTS, char_script
+from muri_gen.text import UNSPACED_SCRIPTS, char_script
 from muri_gen.stages.base import FilterStage, StageConfig
 
 # C0/C1 controls except tab and newline, zero-width space, word joiner, BOM, bidi embedding and

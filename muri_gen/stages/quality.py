@@ -13,8 +13,8 @@ from collections import Counter
 import regex
 from pydantic import Field
 
-from muri_gen.filtering.rules import load_yaml
-from muri_gen.filtering.text import WordSegmenter, dominant_script
+from muri_gen.resources import load_filter_yaml
+from muri_gen.text import WordSegmenter, dominant_script
 from muri_gen.stages.base import FilterStage, StageConfig
 
 # Sentence-final punctuation of every script (Unicode's own classes), then closing quotes/brackets.
@@ -85,7 +85,7 @@ class QualityFilter(FilterStage):
     Config = QualityConfig
 
     def setup(self) -> None:
-        data = load_yaml(self.config.thresholds, "quality")
+        data = load_filter_yaml(self.config.thresholds, "quality")
         self.defaults: dict = data.get("defaults", {})
         self.by_script: dict = data.get("scripts", {}) or {}
         self.by_language: dict = data.get("languages", {}) or {}
@@ -93,7 +93,7 @@ class QualityFilter(FilterStage):
         self.boilerplate = self.boilerplate_inside = None
         self.max_boilerplate_line = 0
         if self.config.boilerplate:
-            spec = load_yaml(self.config.boilerplate, "quality")
+            spec = load_filter_yaml(self.config.boilerplate, "quality")
             # ".*X.*" patterns are searched for X (no backtracking over the line); the rest match whole lines
             inside = [p[2:-2] for p in spec["patterns"] if p.startswith(".*") and p.endswith(".*")]
             whole = [p for p in spec["patterns"] if not (p.startswith(".*") and p.endswith(".*"))]

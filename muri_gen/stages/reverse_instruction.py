@@ -26,7 +26,7 @@ from muri_gen.backends.llm.cache import CachedChat, RequestCache
 from muri_gen.component import Context
 from muri_gen.curation.length import length_of
 from muri_gen.curation.ngrams import ngram_overlap
-from muri_gen.filtering.text import WordSegmenter
+from muri_gen.text import WordSegmenter
 from muri_gen.prompts import load_prompt
 from muri_gen.record import Errored, Outcome, Rejected, stable_hash
 from muri_gen.stages.base import Stage, StageConfig

@@ -16,7 +16,7 @@ import regex
 from sentencex import segment as sentencex_segment
 
 from muri_gen import languages
-from muri_gen.filtering.text import UNSPACED_SCRIPTS, icu_pieces, word_breaker
+from muri_gen.text import UNSPACED_SCRIPTS, icu_pieces, word_breaker
 
 TokenCounter = Callable[[str], int]
 

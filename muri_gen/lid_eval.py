@@ -13,7 +13,7 @@ from collections import Counter
 from muri_gen import languages
 from muri_gen.backends import get_backend
 from muri_gen.corpora import declarations, documents
-from muri_gen.filtering.text import dominant_script
+from muri_gen.text import dominant_script
 from muri_gen.record import Rejected
 from muri_gen.stages.language_id import choose_language
 from muri_gen.stages.normalize import normalize_text

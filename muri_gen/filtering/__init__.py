@@ -1,1 +1,0 @@
-"""Shared helpers of the filtering stages: scripts, word segmentation, rule data from ``filters/``."""
