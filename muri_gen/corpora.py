@@ -6,8 +6,6 @@ names like Q'eqchi' trips naive parsers).
 """
 from __future__ import annotations
 
-import json
-import re
 import unicodedata
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -86,27 +84,3 @@ def documents(declaration: Declaration) -> list[dict]:
         {"id": f"udhr-{declaration.code}-{sid}", "text": text, "language": declaration.iso6393}
         for sid, text in declaration.sections
     ]
-
-
-def build_demo_corpus(path: Path) -> int:
-    """The demo input: six languages' UDHR articles plus records the filters must reject."""
-    rows: list[dict] = []
-    for code in DEMO_SOURCES:
-        rows.extend(documents(read_declaration(udhr_declarations() / f"{code}.html")))
-    english = documents(read_declaration(udhr_declarations() / "eng.html"))
-    german = documents(read_declaration(udhr_declarations() / "deu_1996.html"))
-    spanish = {r["id"]: r for r in rows if r["id"].startswith("udhr-spa-")}
-    rows += [
-        {**english[1], "id": "reject-english-1"},
-        {**german[2], "id": "reject-german-2"},
-        {"id": "reject-too-short", "text": "Artículo 3.", "language": "spa"},
-        {"id": "reject-exact-duplicate", "text": spanish["udhr-spa-article-1"]["text"], "language": "spa"},
-        {"id": "reject-near-duplicate", "language": "spa",
-         "text": re.sub(r"\s+", "  ", spanish["udhr-spa-article-2"]["text"]).replace(".", ";", 1)},
-        {"id": "reject-empty", "text": "   ", "language": "spa"},
-    ]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", encoding="utf-8") as fh:
-        for row in rows:
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-    return len(rows)
