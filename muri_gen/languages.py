@@ -122,6 +122,23 @@ def record_code(label: object) -> str | None:
 LanguageCode = Annotated[str, AfterValidator(code3)]
 
 
+def target_codes(labels: list[str]) -> list[str]:
+    """A recipe's target languages as ISO 639-3 codes; every bad label is named at once (ValueError).
+
+    Only plain codes are taken ("es", "spa", "spa_Latn"): a target names folders of the run."""
+    codes, bad = [], []
+    for label in labels:
+        try:
+            if not SAFE_CODE.match(label):
+                raise UnknownLanguage(f"{label!r} is not a language code")
+            codes.append(get(label).code)
+        except UnknownLanguage as exc:
+            bad.append(str(exc).split(" (")[0])
+    if bad:
+        raise ValueError("; ".join(bad) + " (expected ISO 639-1/3 codes, e.g. 'es', 'spa' or 'spa_Latn')")
+    return codes
+
+
 def _likely_script(code: str) -> str:
     """CLDR's likely script of a language ("" when CLDR does not know the language)."""
     import icu  # PyICU: CLDR's likely subtags and language aliases ("arb" -> "ar")

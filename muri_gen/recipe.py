@@ -148,19 +148,7 @@ class Recipe(ComponentConfig):
     @field_validator("languages")
     @classmethod
     def _iso639_3(cls, value: list[str] | None) -> list[str] | None:
-        if value is None:
-            return None
-        codes, bad = [], []
-        for label in value:
-            try:
-                if not languages.SAFE_CODE.match(label):
-                    raise languages.UnknownLanguage(f"{label!r} is not a language code")
-                codes.append(languages.get(label).code)
-            except languages.UnknownLanguage as exc:
-                bad.append(str(exc).split(" (")[0])
-        if bad:  # every bad code at once, not the first only
-            raise ValueError("; ".join(bad) + " (expected ISO 639-1/3 codes, e.g. 'es', 'spa' or 'spa_Latn')")
-        return codes
+        return None if value is None else languages.target_codes(value)
 
 
 @dataclass

@@ -23,11 +23,6 @@ def bundled(*parts: str) -> Path:
     return path
 
 
-def prompt_file(name: str) -> Path:
-    """A prompt template: a path when ``name`` ends in .yaml/.yml, else the package's prompts/<name>.yaml."""
-    return Path(name) if name.endswith((".yaml", ".yml")) else bundled("prompts") / f"{name}.yaml"
-
-
 # rule data (thresholds, boilerplate patterns, word lists): a recipe names a file by path, or a
 # bare name inside ``filters/`` as shipped, so users copy a default, edit it and point at the copy
 FILTERS_DIR = bundled("data", "filters")

@@ -15,6 +15,7 @@ import logging
 from collections import Counter
 from pathlib import Path
 
+from muri_gen.backends.hub import load_tokenizer
 from muri_gen.export.schema import SPLITS, language_config, length_summary
 
 log = logging.getLogger("muri_gen")
@@ -114,14 +115,10 @@ class _TokenCounter:
     """Token lengths as the model will see them (chat template applied), for max_length and packing."""
 
     def __init__(self, name_or_path: str):
-        from transformers import AutoTokenizer
-
-        if name_or_path.startswith(("/", ".", "~")) and not Path(name_or_path).expanduser().is_dir():
-            raise FinetuneExportError(f"--tokenizer {name_or_path}: no such folder (give a tokenizer folder or a Hub id)")
         try:
-            self.tokenizer = AutoTokenizer.from_pretrained(name_or_path)
-        except (OSError, ValueError) as exc:  # not on the Hub, offline, or a folder without a tokenizer
-            raise FinetuneExportError(f"--tokenizer {name_or_path}: cannot load it ({exc})") from None
+            self.tokenizer = load_tokenizer(name_or_path, "--tokenizer")
+        except ValueError as exc:
+            raise FinetuneExportError(str(exc)) from None
 
     def _count(self, text: str) -> int:
         return len(self.tokenizer(text, add_special_tokens=True)["input_ids"])

@@ -21,6 +21,7 @@ import yaml
 from pydantic import Field, model_validator
 
 from muri_gen import languages
+from muri_gen.backends.hub import load_tokenizer
 from muri_gen.component import Context
 from muri_gen.curation.score import DEFAULT_CALIBRATION, load_calibration
 from muri_gen.export.schema import SplitFractions, length_summary, missing_pair_reason, to_row
@@ -61,10 +62,8 @@ class _TokenLengths:
     BATCH = 1000
 
     def __init__(self, name_or_path: str):
-        from transformers import AutoTokenizer
-
         self.name = name_or_path
-        self.tokenizer = AutoTokenizer.from_pretrained(name_or_path)
+        self.tokenizer = load_tokenizer(name_or_path, "hub_dataset tokenizer")
         self.pending: list[tuple[str, str, str]] = []
         self.lengths: dict[str, dict[str, list[int]]] = defaultdict(lambda: {"input": [], "output": []})
 

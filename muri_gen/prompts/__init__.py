@@ -4,13 +4,15 @@ Bump a template's ``version`` whenever its wording changes: it goes into every r
 """
 from __future__ import annotations
 
-from muri_gen.resources import prompt_file
+from pathlib import Path
+
+from muri_gen.resources import bundled
 from muri_gen.yaml_lines import safe_load
 
 
 def load_prompt(name: str, required: set[str], what: str) -> dict:
     """A template by name ("reverse-instruction-v2") or by path, with the keys its user needs."""
-    path = prompt_file(name)
+    path = Path(name) if name.endswith((".yaml", ".yml")) else bundled("prompts") / f"{name}.yaml"
     if not path.is_file():
         raise ValueError(f"{what} prompt {name!r} not found ({path})")
     with open(str(path), encoding="utf-8") as fh:

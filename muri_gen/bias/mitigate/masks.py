@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from muri_gen.backends.hub import load_tokenizer
 from muri_gen.bias.mitigate.base import INSTRUCTION_FIELDS, Method, MethodConfig, Mitigated, field_language, present
 from muri_gen.bias.mitigate.swap import has_swap_list, swapper
 
@@ -25,11 +26,7 @@ class GenderedSpans(Method):
 
     def __init__(self, config: MaskConfig):
         super().__init__(config)
-        self._tokenizer = None
-        if config.tokenizer:
-            from transformers import AutoTokenizer
-
-            self._tokenizer = AutoTokenizer.from_pretrained(config.tokenizer)
+        self._tokenizer = load_tokenizer(config.tokenizer, "mask_spans tokenizer") if config.tokenizer else None
 
     def spans(self, record: dict) -> tuple[list[dict], list[str]]:
         spans, unsupported = [], []
