@@ -43,6 +43,7 @@ demo: setup
 	$(BIN)/muri-gen run pipelines/demo.yaml
 
 test: setup wheel-smoke
+	$(BIN)/ruff check muri_gen tests release
 	$(BIN)/pytest -q
 
 # The package as a user installs it: a wheel built from the sdist, in a new venv outside the checkout

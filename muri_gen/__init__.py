@@ -23,7 +23,7 @@ _PUBLIC = {
     "curate": "muri_gen.api", "trace_bias": "muri_gen.api", "mitigate_bias": "muri_gen.api",
     "RecipeError": "muri_gen.recipe", "InputError": "muri_gen.io.readers", "RunError": "muri_gen.runner",
 }
-__all__ = ["__version__", *_PUBLIC]
+__all__ = ["__version__"] + list(_PUBLIC)
 
 
 def __getattr__(name: str):

@@ -173,7 +173,7 @@ def test_a_huge_line_is_errored_without_being_held_whole(tmp_path, udhr_rows):
 def test_a_utf16_or_32_file_gets_an_encoding_hint_and_no_phantom_record(tmp_path, udhr_rows, encoding):
     path = tmp_path / "wide.jsonl"
     path.write_bytes("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in udhr_rows[:3]).encode(encoding))
-    with pytest.raises(InputError, match=rf"wide.jsonl: not UTF-8; it looks UTF-(16|32)-encoded: convert it"):
+    with pytest.raises(InputError, match=r"wide.jsonl: not UTF-8; it looks UTF-(16|32)-encoded: convert it"):
         read(path)
 
 

@@ -1,6 +1,5 @@
 """The LLM judge: parsing a rubric reply, and the embedded SmolLM2 rating real pairs through the
 request cache (a second pass sends nothing)."""
-from types import SimpleNamespace
 
 import pytest
 

@@ -5,7 +5,6 @@ import textwrap
 from pathlib import Path
 
 import pyarrow.parquet as pq
-import pytest
 
 from muri_gen.corpora import declarations, documents
 from muri_gen.recipe import load_recipe

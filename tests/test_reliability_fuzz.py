@@ -7,7 +7,6 @@ import json
 import random
 import textwrap
 
-import pytest
 
 from muri_gen.recipe import load_recipe
 from muri_gen.runner import run_recipe
@@ -115,7 +114,7 @@ def test_malformed_lines_never_crash_and_are_all_accounted_for(tmp_path, udhr_ro
 # records errored; input == kept + rejected + errored == the records written) or refused (exit 1,
 # one line naming the file). Never a traceback, and nothing outside the output folder changes.
 
-HOSTILE_IDS = ["../../etc/passwd", "/abs/path", "=cmd|' /C calc'!A0", "a\x00b", "‮evil‮", "x" * 5000, "spa\n", ""]
+HOSTILE_IDS = ["../../etc/passwd", "/abs/path", "=cmd|' /C calc'!A0", "a\x00b", "\u202eevil\u202e", "x" * 5000, "spa\n", ""]
 
 
 def _rows(rng: random.Random, valid: list[dict], count: int) -> list[dict]:

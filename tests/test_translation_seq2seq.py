@@ -19,7 +19,7 @@ def test_families_and_language_codes_without_loading_anything():
     m2m = TransformersTranslator(TransformersTranslator.Config(model="facebook/m2m100_418M"))
     assert m2m.family == "m2m100" and m2m.supports("por", "eng") and not m2m.supports("epo", "eng")
     with pytest.raises(ValueError, match="set family"):
-        TransformersTranslator(TransformersTranslator.Config(model="someone/mystery-model")).family
+        _ = TransformersTranslator(TransformersTranslator.Config(model="someone/mystery-model")).family
 
 
 @pytest.fixture(scope="module")

@@ -60,7 +60,7 @@ def translate(tags: list[tuple[str, str]], target: str) -> tuple[list[tuple[str,
     _, bilingual, generator = ROUTES[target]
     lines = _lt(["-b", str(APERTIUM / bilingual)], [f"^{tag}$" for tag, _ in tags])
     translated = []
-    for (tag, gender), line in zip(tags, lines):
+    for (_, gender), line in zip(tags, lines):
         for candidate in line.strip("^$").split("/")[1:]:
             match = _NOUN_TAGS.match(candidate)
             if match and GENDER[match["gender"]] == gender:  # person nouns keep their gender

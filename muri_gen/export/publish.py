@@ -52,7 +52,7 @@ class Retry:
         for attempt in range(1, self.attempts + 1):
             try:
                 return fn()
-            except Exception as exc:  # noqa: BLE001 - classified just below, re-raised unless transient
+            except Exception as exc:  # classified just below, re-raised unless transient
                 status = _status(exc)
                 if not is_transient(exc) or attempt == self.attempts:
                     raise
@@ -267,7 +267,7 @@ def publish(dataset_dir: Path, repo_id: str, private: bool = False, force: bool 
         return publisher.publish(dataset_dir, private=private, force=force)
     except PublishError:
         raise
-    except Exception as exc:  # noqa: BLE001 - HTTP and network failures after the retries ran out
+    except Exception as exc:  # HTTP and network failures after the retries ran out
         status = _status(exc)
         if status is None and not is_transient(exc):
             raise

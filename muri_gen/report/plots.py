@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import matplotlib
 
 matplotlib.use("Agg")  # no display on servers; must precede pyplot
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
 MAX_LANGUAGES = 40  # beyond this a chart is unreadable; the tables still list every language
 COLORS = {"kept": "#2e7d32", "rejected": "#c62828", "errored": "#6a1b9a"}

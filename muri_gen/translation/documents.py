@@ -156,7 +156,7 @@ class DocumentTranslator:
         except TranslatorUnavailable as exc:
             failed.update(dict.fromkeys(batch, f"{backend.name}: {exc}"))
             return
-        except Exception as exc:  # a backend's own failure: find the segments that cause it
+        except Exception as exc:  # noqa: BLE001 - a backend's own failure: find the segments that cause it
             if len(batch) == 1:
                 log.warning("translation failed for one segment: %s", exc)
                 failed[batch[0]] = f"{backend.name}: {type(exc).__name__}: {exc}"
