@@ -5,7 +5,6 @@ from types import UnionType
 from typing import Annotated, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel
-from pydantic_core import PydanticUndefined
 
 from muri_gen.backends import BACKENDS
 from muri_gen.registry import resolve
@@ -58,6 +57,6 @@ def _type_name(annotation) -> str:
 
 
 def _default(info) -> str:
-    if info.default_factory is not None:
-        return repr(info.default_factory())
-    return "(required)" if info.default is PydanticUndefined else repr(info.default)
+    if info.is_required():
+        return "(required)"
+    return repr(info.default_factory() if info.default_factory is not None else info.default)
