@@ -5,7 +5,7 @@ import zlib
 import numpy as np
 from datasketch import MinHash
 
-from muri_gen.filtering.text import dominant_script
+from muri_gen.text import dominant_script
 from muri_gen.stages.dedup import Signatures, shingle_hashes, tokens
 
 
