@@ -40,37 +40,9 @@ class RecipeError(ValueError):
 
 class InputConfig(ComponentConfig):
     path: str | None = Field(default=None, description="None: given at run time (--input, or Recipe.run(input=...))")
-    format: Literal["auto", "jsonl", "parquet", "text_folder", "hf_disk", "hf_hub", "memory"] = Field(default="auto",
-                                                                                                      description="\"me"
-                                                                                                                  "mor"
-                                                                                                                  "y\":"
-                                                                                                                  " ro"
-                                                                                                                  "ws "
-                                                                                                                  "han"
-                                                                                                                  "ded"
-                                                                                                                  " ov"
-                                                                                                                  "er "
-                                                                                                                  "by "
-                                                                                                                  "the"
-                                                                                                                  " Py"
-                                                                                                                  "tho"
-                                                                                                                  "n A"
-                                                                                                                  "PI;"
-                                                                                                                  " pa"
-                                                                                                                  "th "
-                                                                                                                  "is "
-                                                                                                                  "the"
-                                                                                                                  "n \""
-                                                                                                                  "mem"
-                                                                                                                  "ory"
-                                                                                                                  ":<c"
-                                                                                                                  "ont"
-                                                                                                                  "ent"
-                                                                                                                  " fi"
-                                                                                                                  "nge"
-                                                                                                                  "rpr"
-                                                                                                                  "int"
-                                                                                                                  ">\"")
+    format: Literal["auto", "jsonl", "parquet", "text_folder", "hf_disk", "hf_hub", "memory"] = Field(
+        default="auto", description="\"memory\": rows handed over by the Python API; path is then "
+                                    "\"memory:<content fingerprint>\"")
     text_field: str = "text"
     id_field: str | None = "id"
     language_field: str | None = Field(default=None, description="a column saying which language the corpus claims")
