@@ -26,12 +26,14 @@ def test_questions_and_exclamations_get_their_opening_marks(text, expected):
     ("El que és la llibertat d'associació?", "cat", "Què és la llibertat d'associació?"),
     ("El que diu és cert.", "cat", "El que diu és cert."),
     ("Como se diz isto?", "por", "Como se diz isto?"),
+    ("¿Quale è la legge contro lo schiavismo? ¡Ciao!", "ita", "Quale è la legge contro lo schiavismo? Ciao!"),
+    ("¿Cal é a lei?", "glg", "¿Cal é a lei?"),  # Galician's norm allows the opening mark
 ])
 def test_a_relative_clause_opening_a_question_becomes_the_interrogative(text, language, expected):
     assert polish_questions(text, language) == expected
 
 
-def test_apertium_into_spanish_opens_its_questions_and_other_targets_are_untouched():
+def test_apertium_into_spanish_opens_its_questions_and_other_targets_drop_them():
     apertium = ApertiumTranslator(ApertiumTranslator.Config())
     [from_portuguese] = apertium.translate_batch(["Qual é a lei contra a escravidão?"], "por", "spa")
     [from_english] = apertium.translate_batch(["How does the law protect mothers?"], "eng", "spa")
@@ -43,3 +45,5 @@ def test_apertium_into_spanish_opens_its_questions_and_other_targets_are_untouch
     assert catalan == "Què és la llibertat d'associació?"
     [galician] = apertium.translate_batch(["Qual é a lei contra a escravidão?"], "por", "glg")
     assert galician == "Cal é a lei contra a escravitude?"  # Galician's norm leaves the opening mark optional
+    [italian] = apertium.translate_batch(["¿Cuál es la ley contra la esclavitud? ¡Hola!"], "spa", "ita")
+    assert italian == "Quale è la legge contro lo schiavismo? Ciao!"  # Apertium kept Spanish's marks
