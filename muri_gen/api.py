@@ -151,6 +151,32 @@ def curate(input: Input, output: str | os.PathLike, *, recipe: str | os.PathLike
     return Recipe.from_yaml(recipe or DEFAULT_RECIPE, overrides).run(input, output)
 
 
+def rescore_rated(rated: list[dict], workdir: str | os.PathLike, *, recipe: str | os.PathLike | None = None) -> list[dict]:
+    """Rated pairs (``eval calibrate --save-pairs``) with the signals the curate stage gives them now.
+
+    A calibration is fitted to signals; when the stage gains or changes a signal, the ratings still
+    hold and only the signals need computing again. Each sample (a run) is scored as one batch, so
+    that a pair is ranked against the documents of its own run, as the stage ranked it there."""
+    by_sample: dict[str, list[int]] = defaultdict(list)
+    for i, pair in enumerate(rated):
+        by_sample[pair.get("sample") or ""].append(i)
+    rescored = [dict(pair) for pair in rated]
+    for n, (sample, members) in enumerate(sorted(by_sample.items())):
+        rows = [{"id": str(i), "input": rated[i].get("instruction"), "output": rated[i].get("output"),
+                 "language": rated[i]["language"], "instruction_en": rated[i].get("instruction_en"),
+                 "document_en": rated[i].get("document_en"), "lid_score": rated[i]["signals"].get("lid_confidence")}
+                for i in members]
+        out = Path(workdir) / f"{n:03d}-{sample or 'sample'}"
+        curate(rows, out, recipe=recipe, overrides={"executor.batch_size": len(rows), "executor.shard_size": len(rows),
+                                                    "stages.curate.filter": False})
+        with open(out / "scores.jsonl", encoding="utf-8") as fh:
+            for line in fh:
+                row = json.loads(line)
+                if row.get("signals"):
+                    rescored[int(row["id"])]["signals"] = row["signals"]
+    return rescored
+
+
 def trace_bias(input: Input, *, field: str = "text", language: str = "eng", language_field: str | None = None,
                occupations: str | os.PathLike | None = None, ci_samples: int = 1000, seed: int = 0) -> dict:
     """Gender-occupation counts, female % and STA of one text column (the report ``muri-gen bias trace`` writes).

@@ -22,6 +22,7 @@ FITTING = {
     "article-16": "¿A qué edad pueden casarse hombres y mujeres y qué derechos tienen en el matrimonio?",
     "article-26": "¿Tiene toda persona derecho a la educación, y debe ser gratuita?",
 }
+PARAPHRASE = "article-19"
 BAD = {
     "article-17": ("mixed", "hey, what does the law say about la propiedad? and who can take it away?"),
     "article-1": ("generic", "hola, ¿cómo estás hoy? ¿cómo te llamas?"),
@@ -77,9 +78,11 @@ def test_scores_have_one_line_per_input_row_in_input_order_and_the_counts_add_up
 def test_fitting_pairs_are_kept_and_each_failure_is_rejected_for_what_it_is(curated):
     _, out = curated
     by_id = {s["id"]: s for s in map(json.loads, (out / "scores.jsonl").read_text().splitlines())}
-    calibration = load_calibration("udhr-demo-v1")
+    calibration = load_calibration("udhr-demo-v2")
     for article in FITTING:
-        assert by_id[article]["keep"], by_id[article]
+        # a paraphrase that shares few words with its article (its grounding is low) scores under the
+        # demo's threshold, which SmolLM2's instructions set: they reuse their document's words
+        assert by_id[article]["keep"] == (article != PARAPHRASE), by_id[article]
     worst_fitting = min(by_id[a]["score"] for a in FITTING)
     for article, (kind, _) in BAD.items():
         line = by_id[article]
@@ -87,8 +90,12 @@ def test_fitting_pairs_are_kept_and_each_failure_is_rejected_for_what_it_is(cura
         assert kind == "not_spanish" or line["score"] < worst_fitting, line
     # each failure shows in the signal that measures it
     assert by_id["article-17"]["signals"]["language_purity"] < min(by_id[a]["signals"]["language_purity"] for a in FITTING)
-    # a greeting fits no article: its own is not picked out of the others
-    assert by_id["article-1"]["signals"]["alignment_native"] < min(by_id[a]["signals"]["alignment_native"] for a in FITTING) / 2
+    # a greeting names nothing of its article; no alignment could save it, so it is not even embedded
+    greeting = by_id["article-1"]["signals"]
+    assert greeting["grounding_native"] < min(by_id[a]["signals"]["grounding_native"] for a in FITTING) / 2
+    assert greeting["grounding_en"] is None  # the pair came without English texts
+    assert greeting["alignment_native"] is None
+    assert all(by_id[a]["signals"]["alignment_native"] > 0.5 for a in FITTING if a != PARAPHRASE)
     assert by_id["article-25"]["signals"]["degeneration"] < 0.5 <= min(by_id[a]["signals"]["degeneration"] for a in FITTING)
     assert by_id["article-9"]["reasons"][0] == "low_lid_confidence"
     for line in by_id.values():  # every decision follows the calibration's thresholds
@@ -107,9 +114,9 @@ def test_the_kept_pairs_are_a_hub_dataset_with_their_quality_columns(curated):
         assert row["quality_signals"]["language_purity"] == pytest.approx(scores[row["id"]]["signals"]["language_purity"])
     # the card says which calibration chose them and how well it agreed with people's ratings
     card = (out / "dataset" / "README.md").read_text(encoding="utf-8")
-    fitted = load_calibration("udhr-demo-v1").fitted
+    fitted = load_calibration("udhr-demo-v2").fitted
     kept_rated = fitted["cross_validated"]["best_per_document"]
-    assert (f"calibration `udhr-demo-v1`,\nfitted to {fitted['rated_pairs']} pairs rated" in card
+    assert (f"calibration `udhr-demo-v2`,\nfitted to {fitted['rated_pairs']} pairs rated" in card
             and f"{fitted['cross_validated']['spearman']} (cross-validated)" in card
             and f"their mean ratings are {kept_rated['kept_mean_alignment']} on alignment" in card), card
 
@@ -144,20 +151,21 @@ def test_a_pair_that_fails_at_any_alignment_is_not_embedded_and_is_decided_the_s
     skipped = [i for i, line in filtered.items() if line["signals"] and line["signals"]["alignment_native"] is None]
     assert "article-25" in skipped  # the loop: too degenerate for any alignment to lift it to min_score
     assert all(every[i]["signals"]["alignment_native"] is not None for i in skipped)
-    assert all(i not in skipped for i in FITTING)
+    assert all(i not in skipped for i in FITTING if i != PARAPHRASE)
     for i, line in filtered.items():
         assert line["keep"] == every[i]["keep"] and set(line["reasons"]) <= set(every[i]["reasons"]), i
 
 
 def test_a_pair_whose_alignment_cannot_be_measured_is_not_kept_on_fluency_alone(tmp_path):
     """Three fitting pairs: too few documents to rank each against, so neither side measures alignment;
-    purity and degeneration would score them near 1.0, but the calibration weighs alignment most."""
+    purity, grounding and degeneration score them above a min_score of 0.5, but nothing says whether
+    another document would fit their instruction as well."""
     rows = [{"id": a, "input": FITTING[a], "output": SPANISH[a], "language": "spa"} for a in list(FITTING)[:3]]
-    out = curate(tmp_path, rows)
+    out = curate(tmp_path, rows, "--set", "stages.curate.min_score=0.5")
     scores = [json.loads(line) for line in (out / "scores.jsonl").read_text().splitlines()]
     for line in scores:
         assert line["signals"]["alignment_en"] is None and line["signals"]["alignment_native"] is None, line
-        assert line["score"] >= load_calibration("udhr-demo-v1").min_score, line  # what the old rule kept
+        assert line["score"] >= 0.5, line  # what the rule without this check kept
         assert not line["keep"] and line["reasons"] == ["unmeasured_alignment"], line
     stats = json.loads((out / "stats.json").read_text())
     assert stats["kept"] == 0 and stats["by_reason"] == {"curate:unmeasured_alignment": 3}

@@ -37,7 +37,7 @@ def test_the_weights_follow_the_signals_that_predict_the_ratings():
 
 def test_the_threshold_trades_recall_for_precision_and_cross_validation_is_reported():
     pairs = synthetic_pairs()
-    base = load_calibration("udhr-demo-v1")
+    base = load_calibration("udhr-demo-v2")
     calibration = fit(pairs, base.model_copy(update={"floors": {}}), "synthetic")
     fitted = calibration.fitted
     assert fitted["rated_pairs"] == 200 and fitted["spearman"] > 0.6
@@ -51,7 +51,7 @@ def test_the_threshold_trades_recall_for_precision_and_cross_validation_is_repor
 
 
 def test_too_few_ratings_or_no_signals_are_refused_with_a_reason():
-    base = load_calibration("udhr-demo-v1")
+    base = load_calibration("udhr-demo-v2")
     with pytest.raises(ValueError, match="at least 10"):
         fit(synthetic_pairs(5), base, "x")
     no_signals = [RatedPair(str(i), "spa", {}, 3, 3) for i in range(20)]
@@ -105,3 +105,33 @@ def test_eval_calibrate_fits_a_run_s_rated_sheets_and_a_recipe_can_use_the_resul
     scores = {line["id"]: line for line in map(json.loads, (again / "scores.jsonl").read_text().splitlines())}
     assert not scores["article-1"]["keep"] and not scores["article-25"]["keep"]
     assert scores["article-4"]["keep"]
+
+
+def test_eval_rescore_gives_rated_pairs_today_s_signals_and_calibrate_fits_them_without_a_run(tmp_path):
+    """Rated pairs of the demo sample, two runs: the ratings and texts stay, the signals are the stage's
+    now (grounding among them), each run's pairs ranked among that run's documents."""
+    rated = [json.loads(line) for line in (ROOT / "release/ratings/udhr-demo/pairs.jsonl").read_text().splitlines()]
+    spanish = [p for p in rated if p["language"] == "spa"]
+    chosen = [p for p in spanish if p["sample"] == "prompt-v1"][:20] + [p for p in spanish if p["sample"] == "prompt-v2"][:20]
+    stale = [{**p, "signals": {**p["signals"], "grounding_en": None, "grounding_native": None}} for p in chosen]
+    source = tmp_path / "rated.jsonl"
+    source.write_text("".join(json.dumps(p, ensure_ascii=False) + "\n" for p in stale), encoding="utf-8")
+    cli = [sys.executable, "-m", "muri_gen.cli", "eval"]
+    done = subprocess.run([*cli, "rescore", str(source), "-o", str(tmp_path / "rescored.jsonl")], cwd=ROOT,
+                          capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-2000:]
+    rescored = [json.loads(line) for line in (tmp_path / "rescored.jsonl").read_text().splitlines()]
+    assert [{k: v for k, v in p.items() if k != "signals"} for p in rescored] == \
+        [{k: v for k, v in p.items() if k != "signals"} for p in stale]
+    assert all(p["signals"]["grounding_en"] is not None and p["signals"]["grounding_native"] is not None for p in rescored)
+    assert all(p["signals"]["alignment_native"] is not None for p in rescored)  # 5+ documents per run to rank against
+    # the signals the stored sample holds are what the stage gives today (ranked among more documents there)
+    stored = {p["id"]: p["signals"] for p in chosen}
+    assert all(p["signals"]["language_purity"] == stored[p["id"]]["language_purity"] for p in rescored)
+    target = tmp_path / "refit.yaml"
+    done = subprocess.run([*cli, "calibrate", "--with-pairs", str(tmp_path / "rescored.jsonl"), "-o", str(target)],
+                          cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert Calibration.model_validate(yaml.safe_load(target.read_text())).fitted["rated_pairs"] == len(rescored)
+    refused = subprocess.run([*cli, "calibrate", "-o", str(target)], cwd=ROOT, capture_output=True, text=True)
+    assert refused.returncode == 2 and "--with-pairs" in refused.stderr

@@ -25,8 +25,8 @@ def test_the_sample_spans_the_demo_languages_and_both_ends_of_the_scale():
     by_language = defaultdict(list)
     for pair in RATED:
         by_language[pair["language"]].append(pair)
-    assert len(RATED) >= 150 and len(by_language) == 6
-    assert all(len(rows) >= 20 for rows in by_language.values())
+    assert len(RATED) >= 150
+    assert all(len(by_language[code]) >= 20 for code in ("cat", "epo", "glg", "hbs", "por", "spa"))
     targets = [(p["ratings"]["alignment"] + p["ratings"]["instruction_correctness"]) / 2 for p in RATED]
     assert min(targets) <= 1.5 and max(targets) >= 4.5
 

@@ -6,6 +6,7 @@ an overall score, and the thresholds fitted to human ratings.
     degeneration.py  loops, truncation at max_tokens, restating the prompt
     length.py        length demands ("Respond in 3 sentences") against the native output
     alignment.py     does the document answer the instruction: embedding ranks within a batch
+    grounding.py     how much of what the instruction names is in its document (rare words weigh most)
     judge.py         an LLM rates the pair on MURI's criteria with a rubric prompt (optional)
     score.py         signals -> overall score and reasons; calibration files
     calibrate.py     fit weights and thresholds to rated sheets

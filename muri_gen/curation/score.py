@@ -28,6 +28,8 @@ from muri_gen.yaml_lines import safe_load
 SIGNALS: dict[str, str] = {
     "alignment_en": "rank of the pair's own English document among the batch's for the English instruction (1 = best match)",
     "alignment_native": "the same rank for the native instruction among documents of its language",
+    "grounding_en": "weighted share of the English instruction's words found in the English document (rare words weigh most)",
+    "grounding_native": "the same for the native instruction in the native document",
     "language_purity": "share of the instruction's words that belong to its language (no English left, no artefacts)",
     "degeneration": "1 - repetition (looping clauses, n-grams) or prompt restating; 0 when cut at max_tokens",
     "length_fit": "how well the native output meets a length the instruction asks for (none asked: absent)",
@@ -35,7 +37,7 @@ SIGNALS: dict[str, str] = {
     "judge": "an LLM's rating of the pair on MURI's alignment and instruction criteria, scaled to 0-1",
 }
 ALIGNMENT_SIGNALS = ("alignment_en", "alignment_native")
-DEFAULT_CALIBRATION = "udhr-demo-v1"
+DEFAULT_CALIBRATION = "udhr-demo-v2"
 
 
 class Thresholds(ComponentConfig):

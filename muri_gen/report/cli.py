@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from muri_gen.console import fail, usage_error
+from muri_gen.curation.score import DEFAULT_CALIBRATION
 
 OutputDir = Annotated[Path, typer.Argument(help="A run's output folder", show_default=False, exists=True, file_okay=False)]
 
@@ -91,13 +92,40 @@ def eval_import(
                "to put the scores into report.html and the dataset card")
 
 
+@eval_app.command("rescore")
+def eval_rescore(
+    pairs: Annotated[Path, typer.Argument(help="Rated pairs saved with `eval calibrate --save-pairs`", show_default=False)],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The rated pairs with fresh signals (JSONL)")],
+    recipe: Annotated[Optional[Path], typer.Option(help="A curate recipe (default: the bundled pipelines/curate.yaml)")] = None,
+) -> None:
+    """Score rated pairs again with today's curate stage (a new signal, a new embedder): the ratings
+    stay, the signals are recomputed, and `eval calibrate --with-pairs` can fit them."""
+    import tempfile
+
+    from muri_gen.api import rescore_rated
+    from muri_gen.report.evaluation import EvalError, read_rated_pairs
+
+    try:
+        rated = read_rated_pairs(pairs)
+        with tempfile.TemporaryDirectory(prefix="muri-rescore-") as workdir:
+            rescored = rescore_rated(rated, workdir, recipe=recipe)
+    except (EvalError, ValueError, OSError) as exc:
+        fail(str(exc))
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rescored), encoding="utf-8")
+    typer.echo(f"rescored {len(rescored)} rated pairs; wrote {output}")
+
+
 @eval_app.command("calibrate")
 def eval_calibrate(
-    output_dir: OutputDir,
-    sheets: Annotated[list[Path], typer.Argument(help="Filled CSV sheets of this run, or folders of them", show_default=False)],
     output: Annotated[Path, typer.Option("--output", "-o", help="The calibration file to write (YAML)")],
+    output_dir: Annotated[Optional[Path], typer.Argument(
+        help="A run's output folder (none: fit --with-pairs alone)", show_default=False, exists=True,
+        file_okay=False)] = None,
+    sheets: Annotated[Optional[list[Path]], typer.Argument(
+        help="Filled CSV sheets of this run, or folders of them", show_default=False)] = None,
     name: Annotated[Optional[str], typer.Option(help="The calibration's name (default: the file's stem)")] = None,
-    base: Annotated[str, typer.Option(help="Calibration whose floors are kept")] = "udhr-demo-v1",
+    base: Annotated[str, typer.Option(help="Calibration whose floors are kept")] = DEFAULT_CALIBRATION,
     save_pairs: Annotated[Optional[Path], typer.Option(
         "--save-pairs", help="Also write the rated pairs (texts, signals, ratings) as JSONL: "
         "a test set, and what the calibration can be fitted again from")] = None,
@@ -111,8 +139,12 @@ def eval_calibrate(
 
     from muri_gen.report.evaluation import EvalError, calibrate, rated_pairs, read_rated_pairs
 
+    if output_dir is None and not with_pairs:
+        usage_error("give a run folder and its rated sheets, or rated pairs with --with-pairs")
+    if output_dir is not None and not sheets:
+        usage_error(f"give the rated sheets of {output_dir}")
     try:
-        rated, count = rated_pairs(_run_dir(output_dir), sheets)
+        rated, count = rated_pairs(_run_dir(output_dir), sheets) if output_dir is not None else ([], 0)
         for path in with_pairs or []:
             earlier = read_rated_pairs(path)
             count += len({(r.get("sample"), r["language"]) for r in earlier})  # a sheet per run and language

@@ -5,8 +5,8 @@
        languages: {por: {min_score: 0.7}}}
 
 Signals (muri_gen/curation): alignment by embedding rank (English instruction against the
-batch's English documents; native instruction against the documents of its language), language
-purity, degeneration, length fit, the document's LID confidence and, with ``judge``, an LLM's
+batch's English documents; native instruction against the documents of its language), grounding
+(the instruction's rare words found in its document), language purity, degeneration, length fit, the document's LID confidence and, with ``judge``, an LLM's
 rating. The overall score and the keep decision follow the ``calibration`` (weights, min_score,
 floors per language), whose single values the recipe may override. Among a pair's candidates that
 passed the post-filter the best-scoring one becomes the instruction; the others' scores stay in
@@ -24,6 +24,7 @@ from muri_gen.backends.llm.cache import CachedChat, RequestCache
 from muri_gen.component import Context
 from muri_gen.curation.alignment import AlignmentScorer, Query
 from muri_gen.curation.degeneration import degeneration
+from muri_gen.curation.grounding import GroundingScorer
 from muri_gen.curation.judge import JUDGE_KEYS, LLMJudge
 from muri_gen.curation.length import demand_of, length_fit, length_of
 from muri_gen.curation.purity import PurityChecker
@@ -93,6 +94,7 @@ class Curate(Stage):
         native = self.context.backend(cfg.native_embedder) if cfg.native_embedder else english
         self.alignment = AlignmentScorer(english, native)
         self.purity = PurityChecker(cfg.english_markers, cfg.english_short_words)
+        self.grounding = GroundingScorer()
         self.segmenter = WordSegmenter()
         self.lid = self.context.backend(cfg.lid) if cfg.lid else None
         self.judge = None
@@ -151,11 +153,13 @@ class Curate(Stage):
         calibration even at perfect alignment and judge is not embedded when the stage filters: on the
         demo that skips most of Serbo-Croatian's word salad and keeps scoring within a tenth of generation."""
         rows = [self.text_signals(record, c, score) for (record, c), score in zip(flat, lid)]
+        grounded = self.grounding.score([self.query(record, c) for record, c in flat])
+        for row, (english, native) in zip(rows, grounded):
+            row["signals"].update(grounding_en=english, grounding_native=native)
         costly = [not self.config.filter or self.reachable(row["signals"], record.get("language") or "und")
                   for row, (record, _) in zip(rows, flat)]
         alignment = self.alignment.score([
-            Query(c["instruction"], record.get("text"), record.get("language") or "und", c.get("instruction_en"),
-                  record.get("text_en")) if wanted else Query(None, record.get("text"), record.get("language") or "und")
+            self.query(record, c) if wanted else Query(None, record.get("text"), record.get("language") or "und")
             for (record, c), wanted in zip(flat, costly)])
         asked = [i for i, wanted in enumerate(costly) if wanted]
         verdicts: list = [None] * len(flat)
@@ -167,6 +171,11 @@ class Curate(Stage):
         for row, scores, verdict, wanted in zip(rows, alignment, verdicts, costly):
             self.add_costly(row, scores, verdict, wanted)
         return rows
+
+    @staticmethod
+    def query(record: dict, candidate: dict) -> Query:
+        return Query(candidate["instruction"], record.get("text"), record.get("language") or "und",
+                     candidate.get("instruction_en"), record.get("text_en"))
 
     def reachable(self, signals: dict, language: str) -> bool:
         """Whether the costly signals at their best could still make the calibration keep this candidate:
@@ -185,7 +194,8 @@ class Curate(Stage):
         degenerate = degeneration(english or instruction, candidate.get("finish_reason"), candidate.get("prompt_overlap"))
         demand = demand_of(english) if english else None
         fit = length_fit(demand, length_of(document, language, demand.unit, self.segmenter)) if demand else None
-        signals = {"alignment_en": None, "alignment_native": None, "language_purity": purity.value,
+        signals = {"alignment_en": None, "alignment_native": None, "grounding_en": None, "grounding_native": None,
+                   "language_purity": purity.value,
                    "degeneration": degenerate.value, "length_fit": fit, "lid_confidence": lid_score, "judge": None}
         details = {"foreign_words": purity.foreign[:20], "artefacts": purity.artefacts[:20],
                    "repeated": degenerate.repeated, "truncated": degenerate.truncated,
