@@ -5,6 +5,7 @@ on it and imports run one way (recipe -> stages -> runner -> recipe used to be a
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -50,6 +51,12 @@ class Context(Protocol):
         """The backend the recipe names ``ref``, started on first use and shared by all stages."""
         ...
 
+    def input_records(self) -> Iterator[Any]:
+        """The run's input read again from its start, in input order, each row as the runner read it
+        (``io.readers.ReadItem``: a record, or why it was refused): for a sink that answers for every
+        input row, rows refused on reading included, which the run folder keeps apart from the rest."""
+        ...
+
 
 class StaticContext:
     """The context of recipe validation: backends can be configured and checked, never started."""
@@ -71,3 +78,6 @@ class StaticContext:
 
     def backend(self, ref: str) -> Any:
         raise RuntimeError(f"backend {ref!r} cannot start while the recipe is validated")
+
+    def input_records(self) -> Iterator[Any]:
+        raise RuntimeError("recipe validation reads no input")
