@@ -2,6 +2,9 @@
 
 It imports nothing else of muri_gen, so the recipe, the runner, stages, sinks and backends all stand
 on it and imports run one way (recipe -> stages -> runner -> recipe used to be a circle).
+
+A component gets its context one way: StaticContext while a recipe is checked, the runner's
+RunContext in a run, StartedContext outside a run (backends its caller started, a cache folder).
 """
 from __future__ import annotations
 
@@ -81,3 +84,25 @@ class StaticContext:
 
     def input_records(self) -> Iterator[Any]:
         raise RuntimeError("recipe validation reads no input")
+
+
+class StartedContext(StaticContext):
+    """The context of a component used outside a run (a benchmark, a test): the caller hands over the
+    backends it started itself, by recipe ref, and the folder the component's caches go to."""
+
+    def __init__(self, started: dict[str, Any], cache_dir: Path, seed: int = 0, languages: list[str] | None = None):
+        super().__init__({}, seed, languages)
+        self.started = started
+        self._cache_dir = Path(cache_dir)
+
+    @property
+    def cache_dir(self) -> Path:
+        return self._cache_dir
+
+    def state_dir(self, component_id: str) -> Path:
+        raise RuntimeError(f"{component_id} needs a run folder for its fitted state: use it inside a run")
+
+    def backend(self, ref: str) -> Any:
+        if ref not in self.started:
+            raise KeyError(f"no started backend {ref!r} was handed over (have: {', '.join(self.started) or 'none'})")
+        return self.started[ref]
