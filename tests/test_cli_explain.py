@@ -34,6 +34,15 @@ def test_a_backend_type_shared_by_kinds_is_explained_for_each_kind_or_the_one_na
     assert "  languages: list[str] | None = None" in only  # validators are not shown, only the type
 
 
+def test_options_inside_options_are_explained_by_their_dotted_path():
+    lines = explain("reverse_instruction").splitlines()
+    at = lines.index("  checks.max_words: int = 150")
+    assert lines[at + 1] == "      of the English instruction; longer is too_long"
+    assert "  resources.cpus: float = 1" in lines
+    assert "  routes[].translator: str = (required)" in explain("router").splitlines()
+    assert "  languages.<key>.min_score: float | None = None" in explain("curate").splitlines()
+
+
 def test_every_registered_component_can_be_explained():
     names = [*STAGES, *SINKS, *(f"{kind}/{t}" for kind, table in BACKENDS.items() for t in table)]
     for name in names:
