@@ -2,9 +2,13 @@
 
 It imports nothing else of muri_gen, so the recipe, the runner, stages, sinks and backends all stand
 on it and imports run one way (recipe -> stages -> runner -> recipe used to be a circle).
+
+A component gets its context one way: StaticContext while a recipe is checked, the runner's
+RunContext in a run, StartedContext outside a run (backends its caller started, a cache folder).
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -50,6 +54,12 @@ class Context(Protocol):
         """The backend the recipe names ``ref``, started on first use and shared by all stages."""
         ...
 
+    def input_records(self) -> Iterator[Any]:
+        """The run's input read again from its start, in input order, each row as the runner read it
+        (``io.readers.ReadItem``: a record, or why it was refused): for a sink that answers for every
+        input row, rows refused on reading included, which the run folder keeps apart from the rest."""
+        ...
+
 
 class StaticContext:
     """The context of recipe validation: backends can be configured and checked, never started."""
@@ -71,3 +81,28 @@ class StaticContext:
 
     def backend(self, ref: str) -> Any:
         raise RuntimeError(f"backend {ref!r} cannot start while the recipe is validated")
+
+    def input_records(self) -> Iterator[Any]:
+        raise RuntimeError("recipe validation reads no input")
+
+
+class StartedContext(StaticContext):
+    """The context of a component used outside a run (a benchmark, a test): the caller hands over the
+    backends it started itself, by recipe ref, and the folder the component's caches go to."""
+
+    def __init__(self, started: dict[str, Any], cache_dir: Path, seed: int = 0, languages: list[str] | None = None):
+        super().__init__({}, seed, languages)
+        self.started = started
+        self._cache_dir = Path(cache_dir)
+
+    @property
+    def cache_dir(self) -> Path:
+        return self._cache_dir
+
+    def state_dir(self, component_id: str) -> Path:
+        raise RuntimeError(f"{component_id} needs a run folder for its fitted state: use it inside a run")
+
+    def backend(self, ref: str) -> Any:
+        if ref not in self.started:
+            raise KeyError(f"no started backend {ref!r} was handed over (have: {', '.join(self.started) or 'none'})")
+        return self.started[ref]

@@ -32,7 +32,17 @@ _HANDLER = "muri-gen"  # the name of the handlers installed here, so re-configur
 
 
 class _TqdmHandler(logging.StreamHandler):
-    """Writes each line through tqdm.write: open bars are cleared, the line printed, the bars redrawn."""
+    """Writes each line through tqdm.write: open bars are cleared, the line printed, the bars redrawn.
+
+    To ``sys.stderr`` as it is when the line is logged, like logging's last-resort handler: a process
+    that outlives the stream it started with (pytest's capture, a notebook) keeps its log lines."""
+
+    def __init__(self) -> None:
+        logging.Handler.__init__(self)  # no stream of its own to bind
+
+    @property
+    def stream(self):
+        return sys.stderr
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
@@ -74,7 +84,7 @@ def configure_logging(verbose: bool = False) -> None:
     logging.getLogger("muri_gen").setLevel(logging.DEBUG if verbose else logging.INFO)
     if not verbose:  # vLLM installs its own handler at INFO when imported (and in servers we launch)
         os.environ.setdefault("VLLM_LOGGING_LEVEL", "WARNING")
-    _install(_TqdmHandler(sys.stderr))
+    _install(_TqdmHandler())
 
 
 @contextmanager

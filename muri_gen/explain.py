@@ -30,14 +30,39 @@ def explain(name: str) -> str:
 
 
 def describe(what: str, name: str, config: type[BaseModel]) -> str:
-    lines = [f"{what} {name} ({config.__name__}):"]
-    for field, info in config.model_fields.items():
-        lines.append(f"  {field}: {_type_name(info.annotation)} = {_default(info)}")
-        if info.description:
-            lines.append(f"      {info.description}")
+    lines = [f"{what} {name} ({config.__name__}):", *_options(config, "")]
     if len(lines) == 1:
         lines.append("  (no options)")
     return "\n".join(lines)
+
+
+def _options(config: type[BaseModel], path: str) -> list[str]:
+    """Each field of ``config``, then the fields of the options inside it by their dotted path
+    (``resources.cpus``, ``routes[].translator``, ``languages.<key>.min_score``)."""
+    lines = []
+    for field, info in config.model_fields.items():
+        lines.append(f"  {path}{field}: {_type_name(info.annotation)} = {_default(info)}")
+        if info.description:
+            lines.append(f"      {info.description}")
+        for inner_path, model in _inner_models(info.annotation, f"{path}{field}"):
+            lines += _options(model, f"{inner_path}.")
+    return lines
+
+
+def _inner_models(annotation, path: str):
+    """(path, model) for each option model a field holds, itself or in a list or dict."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        yield path, annotation
+        return
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin in (list, tuple, set, frozenset):
+        inner = [(f"{path}[]", arg) for arg in args]
+    elif origin is dict:
+        inner = [(f"{path}.<key>", args[1])] if len(args) == 2 else []
+    else:  # Optional, Union, Annotated
+        inner = [(path, arg) for arg in args]
+    for inner_path, arg in inner:
+        yield from _inner_models(arg, inner_path)
 
 
 def _type_name(annotation) -> str:

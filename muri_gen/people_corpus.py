@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from muri_gen.bias.counting import CooccurrenceCounter, split_sentences
+from muri_gen.component import StaticContext
 from muri_gen.record import stable_hash
 from muri_gen.stages.quality import QualityConfig, QualityFilter
 
@@ -92,7 +93,7 @@ def occupations_with_gender(counter: CooccurrenceCounter, text: str) -> set[str]
 
 def quality_filter() -> QualityFilter:
     """The demo's quality stage, as its recipe configures it (defaults)."""
-    stage = QualityFilter(QualityConfig(), context=None)
+    stage = QualityFilter(QualityConfig(), StaticContext({}))
     stage.setup()
     return stage
 

@@ -111,6 +111,30 @@ def test_a_log_line_during_a_progress_bar_gets_a_line_of_its_own():
     assert "reverse_instruction: 100%" in result.stderr  # the bar was drawn again and finished
 
 
+def test_log_lines_go_to_the_stderr_of_the_moment_not_the_one_logging_was_configured_with(monkeypatch):
+    import io
+    import logging
+
+    from muri_gen.console import configure_logging
+
+    root, own = logging.getLogger(), logging.getLogger("muri_gen")
+    levels = root.level, own.level  # configure_logging sets both: restored after
+    first, second = io.StringIO(), io.StringIO()
+    monkeypatch.setattr(sys, "stderr", first)
+    configure_logging()
+    try:
+        first.close()  # pytest's capture ends, a notebook cell's stream is replaced
+        monkeypatch.setattr(sys, "stderr", second)
+        own.warning("server answered HTTP 503, retrying")
+    finally:
+        for handler in [h for h in root.handlers if h.get_name() == "muri-gen"]:
+            root.removeHandler(handler)
+        root.setLevel(levels[0])
+        own.setLevel(levels[1])
+    assert "WARNING server answered HTTP 503, retrying" in second.getvalue()
+    assert "Logging error" not in second.getvalue()
+
+
 @pytest.mark.parametrize("args, code, message", [
     (["stats", "{tmp}"], 1, "error: {tmp}/stats.json does not exist"),
     (["stats", "{tmp}/nowhere"], 2, "does not exist"),

@@ -75,6 +75,19 @@ def test_scores_have_one_line_per_input_row_in_input_order_and_the_counts_add_up
     assert stats["kept"] == sum(s["keep"] for s in scores)
 
 
+def test_rows_held_in_memory_get_their_scores_in_input_order_across_shards(tmp_path):
+    """pair_scores reads the input again through the run context: here rows in memory, cut in shards of 12."""
+    from muri_gen.api import curate as curate_rows
+
+    rows = pairs()
+    result = curate_rows(rows, tmp_path / "curated", overrides={"executor.shard_size": 12})
+    scores = [json.loads(line) for line in (result.output / "scores.jsonl").read_text().splitlines()]
+    assert RunDir(result.output).shard_count() == -(-len(rows) // 12) > 1
+    assert [s["id"] for s in scores] == [r["id"] for r in rows]
+    assert {s["id"]: s["reasons"] for s in scores}["no-output"] == ["read:empty_text"]
+    assert sum(s["keep"] for s in scores) == result.stats["kept"] > 0
+
+
 def test_fitting_pairs_are_kept_and_each_failure_is_rejected_for_what_it_is(curated):
     _, out = curated
     by_id = {s["id"]: s for s in map(json.loads, (out / "scores.jsonl").read_text().splitlines())}

@@ -10,6 +10,7 @@ from huggingface_hub import DatasetCard
 from pydantic import ValidationError
 
 from export_fakerun import pair_records, write_run
+from muri_gen.component import StaticContext
 from muri_gen.export.card import check_card, hub_language
 from muri_gen.export.hub_folder import HubDatasetConfig, export_run
 from muri_gen.redact import redact
@@ -202,12 +203,10 @@ def test_sink_is_registered_and_its_config_is_strict():
 
 
 def test_card_summarises_the_bias_trace_the_bias_sink_wrote(records, tmp_path):
-    from types import SimpleNamespace
-
     from muri_gen.bias.trace_sink import BiasTraceConfig, BiasTraceSink
 
     run = write_run(tmp_path / "run", records)
-    BiasTraceSink(BiasTraceConfig(ci_samples=0, plots=False), SimpleNamespace(seed=0)).write(run)
+    BiasTraceSink(BiasTraceConfig(ci_samples=0, plots=False), StaticContext({})).write(run)
     text = (export_run(run, HubDatasetConfig()) / "README.md").read_text()
     assert "Traced by muri-gen's `bias_trace` sink" in text
     assert "| english_document.occupations_with_evidence |" in text

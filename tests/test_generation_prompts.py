@@ -3,10 +3,10 @@ recipe's validation. No model is loaded here."""
 import textwrap
 from collections import Counter
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
+from muri_gen.component import StaticContext
 from muri_gen.recipe import RecipeError, load_recipe
 from muri_gen.stages.reverse_instruction import (
     ReverseInstruction,
@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def stage(**options) -> ReverseInstruction:
-    s = ReverseInstruction(ReverseInstructionConfig(**options), SimpleNamespace(seed=0))
+    s = ReverseInstruction(ReverseInstructionConfig(**options), StaticContext({}))
     s.styles = s.config.styles or list(s.template["styles"])
     s.seed = s.config.seed if s.config.seed is not None else 0
     return s

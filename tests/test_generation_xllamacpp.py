@@ -7,12 +7,12 @@ import sys
 import textwrap
 import threading
 import time
-from types import SimpleNamespace
 
 import pytest
 
 from muri_gen.backends.llm.openai import OpenAICompatibleLLM, OpenAIConfig, free_port, wait_ready
 from muri_gen.backends.llm.xllamacpp import XLlamaCppConfig, XLlamaCppLLM
+from muri_gen.component import StartedContext
 from muri_gen.record import Errored
 from muri_gen.recipe import load_recipe
 from muri_gen.runner import run_recipe
@@ -78,7 +78,7 @@ def test_a_second_pass_replays_the_cache_and_sends_nothing(tmp_path, english):
     llm = XLlamaCppLLM(XLlamaCppConfig(parallel=2))
     llm.setup()
     try:
-        context = SimpleNamespace(backend=lambda ref: llm, cache_dir=tmp_path, seed=0)
+        context = StartedContext({"llm": llm}, tmp_path)
         stage = ReverseInstruction(ReverseInstructionConfig(max_tokens=24, n=2), context)
         stage.setup()
         records = [{"id": r["id"], "text_en": r["text"]} for r in english[:3]]
@@ -109,7 +109,7 @@ def test_a_server_killed_mid_run_errors_the_pending_records_and_a_restart_comple
     server = start()
     llm = OpenAICompatibleLLM(OpenAIConfig(base_url=f"http://127.0.0.1:{port}/v1", model="SmolLM2", max_concurrency=2,
                                            max_retries=1, backoff_initial=0.2, timeout=120))
-    context = SimpleNamespace(backend=lambda ref: llm, cache_dir=tmp_path, seed=0)
+    context = StartedContext({"llm": llm}, tmp_path)
     stage = ReverseInstruction(ReverseInstructionConfig(max_tokens=24), context)
     stage.setup()
     records = [{"id": r["id"], "text_en": r["text"]} for r in english]

@@ -2,13 +2,12 @@
 a response cut in half, a stall. The client retries what can succeed, fails the rest with its
 reason, and the stage errors those records; a second pass (a resumed run) completes them from the
 server plus the cache, without resending finished requests."""
-from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
 from muri_gen.backends.base import ChatRequest, SamplingParams
 from muri_gen.backends.llm.openai import OpenAICompatibleLLM, OpenAIConfig
+from muri_gen.component import StartedContext
 from muri_gen.record import Errored
 from muri_gen.stages.reverse_instruction import ReverseInstruction, ReverseInstructionConfig
 from tests.llm_fault_stub import FaultStub
@@ -77,7 +76,7 @@ def test_errored_records_complete_on_the_resumed_pass_without_resending_the_othe
     records = [{"id": r["id"], "text_en": r["text"]} for r in english]
     with FaultStub(["500"] * 3 + ["400"]) as stub:  # the first request fails 3 times, the second once for good
         llm = client(stub, max_concurrency=1)
-        context = SimpleNamespace(backend=lambda ref: llm, cache_dir=Path(tmp_path), seed=0)
+        context = StartedContext({"llm": llm}, tmp_path)
         stage = ReverseInstruction(ReverseInstructionConfig(), context)
         stage.setup()
         first = stage.process(records)

@@ -1,11 +1,11 @@
 """Each post-filter fires on the failure it names and stays quiet on good instructions, on real UDHR
 documents; generations marked SMOLLM2 are what SmolLM2-135M wrote for those documents."""
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
 from muri_gen.backends.lid.fasttext import FastTextLID
+from muri_gen.component import StartedContext
 from muri_gen.record import Rejected
 from muri_gen.curation.ngrams import ngram_overlap
 from muri_gen.stages.postfilter import PostFilter, PostFilterConfig
@@ -24,7 +24,7 @@ def article3(udhr_rows):
 def run(record, instruction_en, instruction=None, lid=None, **options):
     backends = {"lid": lid} if lid else {}
     stage = PostFilter(PostFilterConfig(lid="lid" if lid else None, **options),
-                       SimpleNamespace(backend=backends.__getitem__, cache_dir=Path("."), seed=0))
+                       StartedContext(backends, Path(".")))
     stage.setup()
     [outcome] = stage.process([{**record, "instruction_en": instruction_en, "instruction": instruction or instruction_en}])
     return outcome

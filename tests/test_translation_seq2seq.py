@@ -89,14 +89,13 @@ def test_ctranslate2_conversion_gives_the_same_greedy_output(tiny_nllb, tmp_path
 
 @pytest.mark.slow
 def test_the_document_script_reaches_nllb_both_ways(tiny_nllb, tmp_path):
-    from types import SimpleNamespace
-
+    from muri_gen.component import StartedContext
     from muri_gen.corpora import declarations, documents
     from muri_gen.text import han_standard
     from muri_gen.stages.translate import Translate, TranslateConfig
 
     backend = TransformersTranslator(TransformersTranslator.Config(model=str(tiny_nllb), max_new_tokens=4))
-    context = SimpleNamespace(backend=lambda ref: backend, cache_dir=tmp_path)
+    context = StartedContext({"mt": backend}, tmp_path)
     traditional, simplified = (documents(declarations([code])[0])[3]["text"] for code in ("cmn_hant", "cmn_hans"))
     assert (han_standard(traditional), han_standard(simplified)) == ("Hant", "Hans")
     records = [{"id": "hant", "text": traditional, "language": "zho", "script": "Hant"},

@@ -18,10 +18,10 @@ import os
 import tempfile
 import time
 from pathlib import Path
-from types import SimpleNamespace
 
 from muri_gen.backends.llm.xllamacpp import XLlamaCppConfig, XLlamaCppLLM
 from muri_gen.bench.measure import ratio_row, rounds
+from muri_gen.component import StartedContext
 from muri_gen.event_loop import run_coroutine
 from muri_gen.stages.reverse_instruction import ReverseInstruction, ReverseInstructionConfig
 
@@ -37,7 +37,7 @@ def _documents(count: int) -> list[dict]:
 
 def _stage(llm, cache_dir: Path, cache: bool, max_tokens: int) -> ReverseInstruction:
     stage = ReverseInstruction(ReverseInstructionConfig(max_tokens=max_tokens, cache=cache, temperature=0.7),
-                               SimpleNamespace(backend=lambda ref: llm, cache_dir=cache_dir, seed=0))
+                               StartedContext({"llm": llm}, cache_dir))
     stage.setup()
     return stage
 

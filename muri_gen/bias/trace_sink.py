@@ -23,8 +23,9 @@ class BiasTraceConfig(SinkConfig):
                                     description="a larger or different occupation list (filters/bias/occupations.tsv "
                                                 "format)")
     ci_samples: int = Field(default=1000, ge=0, description="bootstrap resamples; 0 = no confidence intervals")
-    ratio_steps: int = Field(default=10, ge=1)
-    plots: bool = True
+    ratio_steps: int = Field(default=10, ge=1,
+                             description="points of the bias-ratio curve past 0: synthetic shares 0, 1/steps ... 1")
+    plots: bool = Field(default=True, description="one PNG per language in OUT/bias/; False: trace.json only")
 
 
 class BiasTraceSink(Sink):

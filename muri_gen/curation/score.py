@@ -41,7 +41,8 @@ DEFAULT_CALIBRATION = "udhr-demo-v2"
 
 
 class Thresholds(ComponentConfig):
-    min_score: float | None = Field(default=None, ge=0, le=1)
+    min_score: float | None = Field(default=None, ge=0, le=1,
+                                    description="overall score (0..1) a pair needs to be kept; None: the default's")
     floors: dict[str, float] = Field(default={}, description="signal -> lowest value kept")
 
     @field_validator("floors")

@@ -4,18 +4,18 @@
 
 A row the curate stage scored carries its score, signals and reasons; a row that another stage
 rejected or that errored says so in ``reasons`` (``read:empty_text``, ``error: ...``). The input is
-read again shard by shard (a shard is shard_size consecutive input rows, as the runner cut it), so
-memory stays at one shard's outcomes whatever the dataset's size.
+read again (through the run context) shard by shard, each shard as many consecutive input rows as
+the runner's split put in it, so memory stays at one shard's outcomes whatever the dataset's size.
 """
 from __future__ import annotations
 
+import json
 import os
 from collections import defaultdict, deque
+from collections.abc import Iterable
 from itertools import islice
 
-from muri_gen.io.memory import MemoryInput
-from muri_gen.io.readers import read_records
-from muri_gen.recipe import InputConfig
+from muri_gen.io.readers import ReadItem
 from muri_gen.runner.layout import RunDir, jsonl_bytes, read_jsonl
 from muri_gen.sinks import Sink
 
@@ -55,10 +55,11 @@ def shard_outcomes(run: RunDir, shard: int, segments: int) -> dict[str, deque]:
     return by_id
 
 
-def write_scores(run: RunDir, input_config: InputConfig, shard_size: int, memory: MemoryInput | None = None) -> int:
-    """OUT/scores.jsonl from a finished run, written shard by shard; returns its line count (= input rows)."""
+def write_scores(run: RunDir, input_items: Iterable[ReadItem]) -> int:
+    """OUT/scores.jsonl from a finished run and its input read again, written shard by shard; returns its
+    line count (= input rows)."""
     segments = run.last_segment()
-    items = iter(read_records(input_config, memory))
+    items = iter(input_items)
     target = run.root / SCORES_FILE
     tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
     written = 0
@@ -67,7 +68,8 @@ def write_scores(run: RunDir, input_config: InputConfig, shard_size: int, memory
             for shard in range(run.shard_count()):
                 outcomes = shard_outcomes(run, shard, segments)
                 lines = []
-                for item in islice(items, shard_size):
+                shard_rows = json.loads(run.shard_stats(0, shard).read_text())["input"]
+                for item in islice(items, shard_rows):
                     record_id = str(item.record["id"])
                     queue = outcomes.get(record_id)
                     if not queue:
@@ -88,5 +90,4 @@ class PairScoresSink(Sink):
     name = "pair_scores"
 
     def write(self, run: RunDir) -> None:
-        recipe = self.context.recipe
-        write_scores(run, recipe.input, recipe.executor.shard_size, self.context.memory)
+        write_scores(run, self.context.input_records())

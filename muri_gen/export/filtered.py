@@ -23,8 +23,8 @@ _STAT_COLUMNS = ("quality", "screen", "pii")
 
 
 class FilteredRecordsConfig(SinkConfig):
-    format: Literal["parquet", "jsonl"] = "parquet"
-    include_text: bool = True
+    format: Literal["parquet", "jsonl"] = Field(default="parquet", description="of OUT/filtered/records")
+    include_text: bool = Field(default=True, description="False: statistics only, without the documents' text")
     language_with_script: bool = Field(default=False, description="\"spa_Latn\" instead of \"spa\"")
 
 

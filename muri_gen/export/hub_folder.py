@@ -39,12 +39,17 @@ SUMMARY_FILE = "dataset_summary.json"
 class HubDatasetConfig(SinkConfig):
     license: str = Field(default="other",
                          description="the Hub's license id; set it to what your sources allow (e.g. cc-by-sa-4.0)")
-    pretty_name: str | None = None
-    validation_fraction: float = Field(default=0.05, ge=0, lt=1)
-    test_fraction: float = Field(default=0.05, ge=0, lt=1)
-    max_rows_per_file: int = Field(default=100_000, ge=1)
+    pretty_name: str | None = Field(default=None,
+                                    description="the title on the Hub; default: the input's dataset_name, else the "
+                                                "recipe's name")
+    validation_fraction: float = Field(default=0.05, ge=0, lt=1,
+                                       description="share of pairs in the validation split (chosen by a hash of "
+                                                   "the id: a pair stays in its split across runs)")
+    test_fraction: float = Field(default=0.05, ge=0, lt=1, description="share of pairs in the test split, likewise")
+    max_rows_per_file: int = Field(default=100_000, ge=1,
+                                   description="rows per Parquet file; a larger split is written in several files")
     card_template: str | None = Field(default=None, description="default: release/dataset_card.md.j2")
-    tags: list[str] = []
+    tags: list[str] = Field(default=[], description="Hub tags added to the card's own (instruction-tuning, muri...)")
     citation: str | None = Field(default=None, description="BibTeX of your release, shown beside MURI's")
     tokenizer: str | None = Field(default=None,
                                   description="also count tokens (local folder or Hub id) for max_length and packing")

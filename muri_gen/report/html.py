@@ -43,7 +43,8 @@ nav a{margin-right:.8rem}img{max-width:100%}details summary{cursor:pointer;color
 
 
 class ReportConfig(SinkConfig):
-    samples_per_language: int = Field(default=3, ge=0, le=100)
+    samples_per_language: int = Field(default=3, ge=0, le=100,
+                                      description="example pairs shown per language (a sample drawn from the seed)")
     lid: str | None = Field(default=None,
                             description="a LID backend (recipe ref) to label instructions the post-filter did not "
                                         "label")

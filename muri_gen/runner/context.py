@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 from muri_gen.backends.base import Backend
 from muri_gen.component import StaticContext
 from muri_gen.io.memory import MemoryInput
+from muri_gen.io.readers import ReadItem, read_records
 from muri_gen.recipe import ResolvedRecipe
 from muri_gen.runner.layout import RunDir
 
@@ -17,8 +19,7 @@ class RunContext(StaticContext):
     def __init__(self, resolved: ResolvedRecipe, run_dir: RunDir, memory: MemoryInput | None = None):
         super().__init__(resolved.backends, resolved.recipe.seed, resolved.recipe.languages)
         self.resolved = resolved
-        self.memory = memory  # the input's rows when the Python API holds them: read_records(recipe.input, memory)
-        self.recipe = resolved.recipe
+        self._memory = memory  # the input's rows when the Python API holds them
         self.run_dir = run_dir
         self._backends: dict[str, Backend] = {}
 
@@ -38,6 +39,9 @@ class RunContext(StaticContext):
             backend.setup()
             self._backends[ref] = backend
         return self._backends[ref]
+
+    def input_records(self) -> Iterator[ReadItem]:
+        return read_records(self.resolved.recipe.input, self._memory)
 
     def close(self) -> None:
         for backend in reversed(list(self._backends.values())):

@@ -21,9 +21,9 @@ class Resources(ComponentConfig):
     """What one instance of a stage needs from an executor (Ray places its tasks by it)."""
 
     model_config = ConfigDict(frozen=True)
-    cpus: float = 1
-    gpus: float = 0
-    memory_gb: float = 0
+    cpus: float = Field(default=1, description="CPU cores a worker running the stage reserves (Ray places it by them)")
+    gpus: float = Field(default=0, description="GPUs it reserves; a fraction shares one GPU between workers")
+    memory_gb: float = Field(default=0, description="memory it reserves, in GB; 0: no reservation")
 
 
 class StageConfig(ComponentConfig):

@@ -37,8 +37,9 @@ class ContentScreenConfig(StageConfig):
     wordlists: str = Field(default="screen",
                            description="folder of <iso639-3>.txt lists: a path, or a folder name inside filters/")
     max_rate: float = Field(default=0.02, gt=0, le=1, description="hits per word at which a document is dropped")
-    min_hits: int = Field(default=3, ge=1)
-    min_distinct: int = Field(default=2, ge=1)
+    min_hits: int = Field(default=3, ge=1, description="word-list hits a document needs before max_rate can drop it")
+    min_distinct: int = Field(default=2, ge=1,
+                              description="different listed words among the hits (one word repeated is not enough)")
     classifier: str | None = Field(default=None,
                                    description="a backend of kind classifier in the recipe; None = word lists only")
     classifier_threshold: float = Field(default=0.5, gt=0, le=1, description="P(unsafe) at which a document is dropped")

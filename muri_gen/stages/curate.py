@@ -43,18 +43,22 @@ class CurateConfig(StageConfig):
                                                     "lacks)")
     judge: str | None = Field(default=None,
                               description="an LLM backend that rates every candidate (costs one request each)")
-    judge_prompt: str = "pair-judge-v1"
+    judge_prompt: str = Field(default="pair-judge-v1",
+                              description="the judge's prompt: a file of muri_gen/prompts, or a path to a YAML file")
     lid: str | None = Field(default=None,
                             description="scores the documents that come without a lid_score (datasets from elsewhere)")
     calibration: str = Field(default=DEFAULT_CALIBRATION,
                              description="a shipped calibration's name or a calibration file")
     weights: dict[str, float] | None = Field(default=None, description="override the calibration's")
-    min_score: float | None = Field(default=None, ge=0, le=1)
+    min_score: float | None = Field(default=None, ge=0, le=1,
+                                    description="overall score (0..1) a pair needs to be kept; None: the calibration's")
     floors: dict[str, float] | None = Field(default=None, description="merged over the calibration's")
     languages: dict[str, Thresholds] | None = Field(default=None,
                                                     description="per language, merged over the calibration's")
     english_markers: str = Field(default="english_markers.txt", description="filters/curate/ word lists, or paths")
-    english_short_words: str = "english_short_words.txt"
+    english_short_words: str = Field(default="english_short_words.txt",
+                                     description="frequent short English words (of, by, is) that count as foreign "
+                                                 "in an instruction: a filters/curate/ list, or a path")
     filter: bool = Field(default=True,
                          description="False: score and annotate every pair, reject none (e.g. to build a rating "
                                      "sample)")

@@ -38,11 +38,15 @@ REPEATED_LINES_FILE = "repeated_lines.json"
 
 
 class DedupConfig(StageConfig):
-    exact: bool = True
-    near: bool = True
+    exact: bool = Field(default=True,
+                        description="drop a document whose words (case and punctuation ignored) repeat an earlier one")
+    near: bool = Field(default=True,
+                       description="drop a near-duplicate of an earlier document (MinHash LSH at threshold)")
     threshold: float = Field(default=0.8, gt=0, le=1, description="estimated Jaccard similarity of shingle sets")
-    num_perm: int = Field(default=64, ge=16, le=512)
-    bands: int = Field(default=16, ge=1, description="LSH bands; num_perm must divide into them")
+    num_perm: int = Field(default=64, ge=16, le=512,
+                          description="MinHash permutations: more estimate the similarity more exactly, at more CPU "
+                                      "and state per document")
+    bands: int = Field(default=16, ge=1, description="LSH bands; num_perm must be a multiple of bands")
     shingle: int = Field(default=5, ge=1,
                          description="tokens per shingle (words; characters in Chinese, Japanese, Thai)")
     repeated_line_min_docs: int | None = Field(default=50, ge=2,

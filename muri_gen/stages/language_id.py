@@ -30,7 +30,9 @@ OTHER_SCRIPTS: dict[str, set[str]] = {
 
 class LanguageIDConfig(StageConfig):
     backend: str = Field(default="lid", description="the recipe's backends: key of a LID backend")
-    min_confidence: float = Field(default=0.5, ge=0, le=1)
+    min_confidence: float = Field(default=0.5, ge=0, le=1,
+                                  description="LID probability (0..1) the chosen language needs; below it the "
+                                              "document is rejected as low_lid_confidence")
     min_confidence_by_language: dict[str, float] = Field(default={},
                                                          description="per-language override, e.g. {hbs: 0.4}")
     expected_language: str | None = Field(default=None,

@@ -25,7 +25,9 @@ _BLANK_LINES = regex.compile(r"\n{3,}")
 
 
 class NormalizeConfig(StageConfig):
-    form: str = Field(default="NFC", pattern="^NFK?C$")
+    form: str = Field(default="NFC", pattern="^NFK?C$",
+                      description="Unicode normal form: NFC composes; NFKC also folds compatibility characters "
+                                  "(full-width letters, ligatures, superscripts)")
     max_chars: int = Field(default=500_000, ge=100,
                            description="longer documents are rejected here, before any costly stage reads them")
 

@@ -54,10 +54,10 @@ INJECTION = re.compile(
 
 class ChecksConfig(StageConfig):
     min_words: int = Field(default=3, ge=1, description="of the English instruction")
-    max_words: int = Field(default=150, ge=1)
+    max_words: int = Field(default=150, ge=1, description="of the English instruction; longer is too_long")
     min_chars: int = Field(default=10, ge=1, description="of the back-translated instruction")
-    max_chars: int = Field(default=1500, ge=1)
-    echo_ngram: int = Field(default=3, ge=1)
+    max_chars: int = Field(default=1500, ge=1, description="of the back-translated instruction; longer is too_long")
+    echo_ngram: int = Field(default=3, ge=1, description="words per n-gram of the echo checks (echo_threshold)")
     echo_threshold: float = Field(default=0.5, gt=0, le=1,
                                   description="share of instruction n-grams copied from the document")
     injection_overlap: float = Field(default=0.5, gt=0, le=1,

@@ -67,15 +67,20 @@ class ReverseInstructionConfig(StageConfig):
                                 description="share of instructions that get \"Respond in N ...\"")
     max_document_tokens: int = Field(default=1024, ge=16,
                                      description="the document is cut to this many (estimated) tokens")
-    temperature: float = Field(default=0.7, ge=0)
-    top_p: float = Field(default=0.95, gt=0, le=1)
-    max_tokens: int = Field(default=96, ge=4)
+    temperature: float = Field(default=0.7, ge=0,
+                               description="sampling temperature; 0 is greedy (n candidates would all be alike)")
+    top_p: float = Field(default=0.95, gt=0, le=1,
+                         description="nucleus sampling: draw from the likeliest tokens that hold this much "
+                                     "probability; 1: off")
+    max_tokens: int = Field(default=96, ge=4, description="most tokens the LLM writes per instruction (cut there)")
     n: int = Field(default=1, ge=1,
                    description="candidates per document, in one request; the curate stage keeps the best")
     seed: int | None = Field(default=None, description="default: the recipe's seed")
     batch_size: int | None = Field(default=None, ge=1,
                                    description="requests in flight per call; default: the executor's")
-    cache: bool = True
+    cache: bool = Field(default=True,
+                        description="the LLM request cache in the run's cache folder: a re-run or resumed run sends "
+                                    "only requests not yet answered")
     checks: ChecksConfig = Field(default=ChecksConfig(),
                                  description="ranking of candidates (the postfilter stage has its own)")
 

@@ -23,7 +23,8 @@ CUTOFFS_FILE = "cutoffs.json"
 
 
 class SampleConfig(StageConfig):
-    per_language: int = Field(default=15000, ge=1)
+    per_language: int = Field(default=15000, ge=1,
+                              description="documents kept per language (drawn from the seed; MURI kept about 15k)")
     per_language_overrides: dict[str, int] = Field(default={}, description="e.g. {spa: 50000}")
 
     @field_validator("per_language_overrides")

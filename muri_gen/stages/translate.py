@@ -31,7 +31,10 @@ _DEFAULT_FIELDS = {
 
 class TranslateConfig(StageConfig):
     translator: str = Field(default="mt", description="the recipe's backends: key of a translator")
-    direction: Literal["to_english", "to_source"] = "to_english"
+    direction: Literal["to_english", "to_source"] = Field(default="to_english",
+                                                          description="to_english: documents into English; "
+                                                                      "to_source: English instructions back into "
+                                                                      "the record's language")
     source_field: str | None = Field(default=None, description="default: text (to_english), instruction_en (to_source)")
     target_field: str | None = Field(default=None, description="default: text_en (to_english), instruction (to_source)")
     provenance_field: str | None = Field(default=None, description="default: translation_en / translation_src")
@@ -43,7 +46,9 @@ class TranslateConfig(StageConfig):
     max_context_tokens: int | None = Field(default=None, ge=1,
                                            description="context budget: translate only the start of long documents "
                                                        "(the LLM reads no more)")
-    max_context_sentences: int | None = Field(default=None, ge=1)
+    max_context_sentences: int | None = Field(default=None, ge=1,
+                                              description="as max_context_tokens, in sentences (segments); with "
+                                                          "both, the first limit reached ends the document")
     batch_tokens: int = Field(default=4096, ge=1, description="tokens per backend call (length-sorted batches)")
     cache: bool = Field(default=True, description="the translation cache in the run's cache folder")
     candidates_field: str | None = Field(default="candidates",

@@ -24,7 +24,7 @@ GENERIC_NAME = regex.compile(r"LABEL_\d+")
 
 class TransformersClassifierConfig(ClassifierConfig):
     model: str = Field(description="a Hub id or a local folder")
-    revision: str | None = None
+    revision: str | None = Field(default=None, description="a Hub branch, tag or commit; None: the default branch")
     unsafe_labels: list[str] | None = Field(default=None,
                                             description="label names counted as unsafe; None: read from the names")
     max_length: int = Field(default=512, ge=8, description="tokens read per text (the rest is cut)")

@@ -19,15 +19,17 @@ from muri_gen.backends.hub import CHARS_PER_TOKEN, load_pretrained
 
 class TransformersEmbedderConfig(BackendConfig):
     model: str = Field(description="a Hub id or a local folder")
-    revision: str | None = None
-    pooling: Literal["mean", "cls"] = "mean"
+    revision: str | None = Field(default=None, description="a Hub branch, tag or commit; None: the default branch")
+    pooling: Literal["mean", "cls"] = Field(default="mean",
+                                            description="as the model card says: mean over tokens (e5, bge, "
+                                                        "paraphrase-*) or the first token (LaBSE: cls)")
     query_prefix: str = Field(default="", description="e5: \"query: \"")
     passage_prefix: str = Field(default="", description="e5: \"passage: \"")
     languages: list[str] | None = Field(default=None,
                                         description="ISO 639-1/3 codes the model was trained on; None: any")
-    max_length: int = Field(default=512, ge=8)
-    batch_size: int = Field(default=32, ge=1)
-    device: str = "cpu"
+    max_length: int = Field(default=512, ge=8, description="tokens read per text (the rest is cut)")
+    batch_size: int = Field(default=32, ge=1, description="texts per forward pass (memory grows with it)")
+    device: str = Field(default="cpu", description="\"cuda\", \"cuda:1\", \"cpu\"")
     local_files_only: bool = Field(default=False, description="also on when HF_HUB_OFFLINE is set")
 
 

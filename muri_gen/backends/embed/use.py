@@ -19,8 +19,8 @@ USE_LANGUAGES = frozenset("ar zh en fr de it ja ko nl pl pt es th tr ru".split()
 
 class USEConfig(BackendConfig):
     threads: int = Field(default=1, ge=1, description="BLAS threads of the numpy forward pass")
-    max_chars: int = Field(default=2000, ge=64)
-    batch_size: int = Field(default=64, ge=1)
+    max_chars: int = Field(default=2000, ge=64, description="characters read per text (the rest is cut)")
+    batch_size: int = Field(default=64, ge=1, description="texts per forward pass (memory grows with it)")
 
 
 class USEEmbedder(Embedder):

@@ -27,7 +27,9 @@ class LIDConfig(BackendConfig):
     max_chars: int = Field(default=1000, ge=20,
                            description="LID reads the first max_chars characters: enough for a stable decision, "
                                        "bounded cost on 5 MB lines")
-    top_k: int = Field(default=3, ge=1, le=10)
+    top_k: int = Field(default=3, ge=1, le=10,
+                       description="languages predicted per text; the language_id stage adds up a macrolanguage's "
+                                   "members among them (hr + sr + bs)")
     sibling_judge: str | None = Field(default=None,
                                       description="another LID backend type that settles which member of a "
                                                   "macrolanguage a text is in")

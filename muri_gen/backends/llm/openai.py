@@ -38,12 +38,14 @@ class ClientConfig(BackendConfig):
     """How requests are sent; shared by every backend that talks to an OpenAI-compatible server."""
 
     api_key_env: str | None = Field(default=None, description="name of the environment variable holding the key")
-    max_concurrency: int = Field(default=32, ge=1)
+    max_concurrency: int = Field(default=32, ge=1, description="requests in flight at once (the server batches them)")
     timeout: float = Field(default=300.0, gt=0, description="seconds for one response (long generations)")
-    connect_timeout: float = Field(default=10.0, gt=0)
-    max_retries: int = Field(default=5, ge=0)
+    connect_timeout: float = Field(default=10.0, gt=0, description="seconds to open a connection")
+    max_retries: int = Field(default=5, ge=0,
+                             description="attempts after a connection error, timeout, 429 or 5xx; then the record "
+                                         "errors (a resumed run sends it again)")
     backoff_initial: float = Field(default=1.0, ge=0, description="seconds; doubled per retry, with jitter")
-    backoff_max: float = Field(default=60.0, ge=0)
+    backoff_max: float = Field(default=60.0, ge=0, description="seconds: the longest wait between two attempts")
 
 
 class OpenAIConfig(ClientConfig):
@@ -54,7 +56,9 @@ class OpenAIConfig(ClientConfig):
                                            description="start `python -m vllm.entrypoints.openai.api_server` here")
     launch_args: list[str] = Field(default_factory=list, description="extra server flags, e.g. [--dtype, bfloat16]")
     launch_env: dict[str, str] = Field(default_factory=dict, description="e.g. {VLLM_CPU_KVCACHE_SPACE: \"2\"}")
-    startup_timeout: float = Field(default=900.0, gt=0)
+    startup_timeout: float = Field(default=900.0, gt=0,
+                                   description="with launch: seconds the server may take to load the model and "
+                                               "answer /health")
 
 
 def _httpx():

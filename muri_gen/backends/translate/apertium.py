@@ -23,9 +23,9 @@ from muri_gen.translation.orthography import polish_questions
 
 
 class ApertiumConfig(BackendConfig):
-    binary: str = "apertium"
+    binary: str = Field(default="apertium", description="the apertium command: a name on PATH or a path")
     timeout_seconds: float = Field(default=30.0, gt=0, description="per call, plus 10 ms per segment")
-    retries: int = Field(default=2, ge=0)
+    retries: int = Field(default=2, ge=0, description="attempts after a call failed or timed out")
     mark_unknown: bool = Field(default=False, description="True: Apertium's '*' before words it could not translate")
 
 

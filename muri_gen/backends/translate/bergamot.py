@@ -20,7 +20,7 @@ PAIRS = frozenset({("por", "eng"), ("eng", "por")})
 
 
 class BergamotConfig(BackendConfig):
-    threads: int = Field(default=2, ge=1)
+    threads: int = Field(default=2, ge=1, description="sentences translated at once (the engine takes one per call)")
 
 
 class BergamotTranslator(Translator):

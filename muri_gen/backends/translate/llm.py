@@ -26,10 +26,11 @@ class LLMTranslatorConfig(BackendConfig):
     languages: list[LanguageCode] | None = Field(default=None,
                                                  description="the languages the model writes well; None: trust it with"
                                                              " any")
-    max_input_tokens: int = Field(default=400, ge=8)
+    max_input_tokens: int = Field(default=400, ge=8,
+                                  description="(estimated) tokens per request; longer sentences are cut into pieces")
     max_tokens: int = Field(default=512, ge=8, description="per sentence; also capped at 3x the input + 32")
-    temperature: float = Field(default=0.0, ge=0)
-    seed: int = 0
+    temperature: float = Field(default=0.0, ge=0, description="sampling temperature; 0: greedy, the same every time")
+    seed: int = Field(default=0, description="sampling seed sent with every request (matters above temperature 0)")
 
 
 class LLMTranslator(Translator):

@@ -24,7 +24,9 @@ class Route(ComponentConfig):
 
 
 class RouterConfig(BackendConfig):
-    routes: list[Route] = Field(min_length=1)
+    routes: list[Route] = Field(min_length=1,
+                                description="tried in order: the first whose languages hold the pair's non-English "
+                                            "side and whose translator supports the pair translates it")
 
 
 class RouterTranslator(Translator):

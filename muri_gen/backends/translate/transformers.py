@@ -33,15 +33,19 @@ class Seq2SeqConfig(BackendConfig):
                                   description="default: read from the model's name or its tokenizer_config.json")
     device: str = Field(default="cpu", description="\"cuda\", \"cuda:1\", \"cpu\"")
     batch_size: int = Field(default=16, ge=1, description="segments per model call")
-    max_input_tokens: int = Field(default=200, ge=8)
+    max_input_tokens: int = Field(default=200, ge=8,
+                                  description="tokens per segment sent to the model; longer sentences are cut into "
+                                              "pieces (NLLB drops what is past ~200)")
     max_new_tokens: int = Field(default=256, ge=1, description="per segment; also capped at 2x its input + 16")
-    num_beams: int = Field(default=1, ge=1)
+    num_beams: int = Field(default=1, ge=1, description="beam search width; 1: greedy, the fastest")
     pairs: list[str] | None = Field(default=None, description="opus-mt: \"spa-eng\"; others: restrict to these pairs")
 
 
 class TransformersConfig(Seq2SeqConfig):
-    revision: str | None = None
-    dtype: Literal["auto", "float32", "float16", "bfloat16"] = "auto"
+    revision: str | None = Field(default=None, description="a Hub branch, tag or commit; None: the default branch")
+    dtype: Literal["auto", "float32", "float16", "bfloat16"] = Field(default="auto",
+                                                                     description="weights' precision; auto: as "
+                                                                                 "saved (16-bit halves GPU memory)")
 
 
 class Seq2SeqTranslator(Translator):

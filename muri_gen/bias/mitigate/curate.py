@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import Field
 
 from muri_gen.bias.mitigate.base import Method, MethodConfig, Mitigated, present
+from muri_gen.component import StaticContext
 from muri_gen.stages.content_screen import ContentScreen, ContentScreenConfig
 
 
@@ -34,7 +35,7 @@ class CurateNonHarmful(Method):
         super().__init__(config)
         self.screen = ContentScreen(ContentScreenConfig(wordlists=config.wordlists, max_rate=config.max_rate,
                                                         min_hits=config.min_hits, min_distinct=config.min_distinct),
-                                    context=None)
+                                    StaticContext({}))  # word lists only: no backend, no run folder
         self.screen.setup()
 
     def flag(self, record: dict) -> str | None:

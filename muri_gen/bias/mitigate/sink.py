@@ -26,8 +26,11 @@ log = logging.getLogger("muri_gen")
 
 
 class BiasMitigateConfig(SinkConfig):
-    methods: list[dict]
-    measure_field: str = "instruction_en"
+    methods: list[dict] = Field(description="applied in order, each {method: NAME, ...its options}; NAME: augment, "
+                                            "reweight, resample, mark_tokens, mask_spans, curate or rewrite")
+    measure_field: str = Field(default="instruction_en",
+                               description="the English field gender-occupation bias is measured in, before and "
+                                           "after each method")
     name: str | None = Field(default=None, description="default: the method names joined by \"-\"")
     llm: str | None = Field(default=None, description="backend ref of an LLM, for the rewrite method")
 
