@@ -153,3 +153,17 @@ def test_validate_command_says_what_a_cluster_must_offer():
     broken = CliRunner().invoke(app, ["validate", str(ROOT / "pipelines" / "demo.yaml"),
                                       "--set", "stages.language_id.min_confidence=high"])
     assert broken.exit_code == 1 and "min_confidence" in broken.output
+
+
+def test_reverse_instruction_checks_refuse_the_keys_only_the_postfilter_stage_reads(tmp_path):
+    text = BASE.replace("stages:", "backends:\n  llm: {kind: llm, type: openai, model: m}\nstages:") + (
+        "  - stage: reverse_instruction\n"
+        "    checks: {max_words: 90, resources: {cpus: 2}, min_chars: 5}\n"
+        "  - stage: postfilter\n"
+        "    resources: {cpus: 2}\n"
+        "    min_chars: 5\n")
+    msgs = [m for m in problems(tmp_path, text) if "no earlier stage writes" not in m]
+    assert sorted(msgs) == [
+        "line 12: stages.1.checks.min_chars: Extra inputs are not permitted",
+        "line 12: stages.1.checks.resources: Extra inputs are not permitted",
+    ]

@@ -20,6 +20,7 @@ import re
 from pydantic import Field
 
 from muri_gen import languages
+from muri_gen.component import ComponentConfig
 from muri_gen.curation.ngrams import ngram_overlap, words
 from muri_gen.record import Outcome, Rejected
 from muri_gen.stages.base import Stage, StageConfig
@@ -52,11 +53,11 @@ INJECTION = re.compile(
     re.IGNORECASE)
 
 
-class ChecksConfig(StageConfig):
+class ChecksConfig(ComponentConfig):
+    """The English-side checks: the postfilter stage's options, and reverse_instruction's ``checks:``."""
+
     min_words: int = Field(default=3, ge=1, description="of the English instruction")
     max_words: int = Field(default=150, ge=1, description="of the English instruction; longer is too_long")
-    min_chars: int = Field(default=10, ge=1, description="of the back-translated instruction")
-    max_chars: int = Field(default=1500, ge=1, description="of the back-translated instruction; longer is too_long")
     echo_ngram: int = Field(default=3, ge=1, description="words per n-gram of the echo checks (echo_threshold)")
     echo_threshold: float = Field(default=0.5, gt=0, le=1,
                                   description="share of instruction n-grams copied from the document")
@@ -105,7 +106,9 @@ class InstructionChecks:
         return any(ngram_overlap(instruction, s, 2) >= self.config.injection_overlap for s in planted)
 
 
-class PostFilterConfig(ChecksConfig):
+class PostFilterConfig(ChecksConfig, StageConfig):
+    min_chars: int = Field(default=10, ge=1, description="of the back-translated instruction")
+    max_chars: int = Field(default=1500, ge=1, description="of the back-translated instruction; longer is too_long")
     lid: str | None = Field(default=None,
                             description="the recipe's LID backend: reject instructions not in the document's language")
     min_lid_confidence: float = Field(default=0.5, ge=0, le=1, description="below it LID is unsure: not a rejection")
