@@ -43,23 +43,28 @@ class InputConfig(ComponentConfig):
     format: Literal["auto", "jsonl", "parquet", "text_folder", "hf_disk", "hf_hub", "memory"] = Field(
         default="auto", description="\"memory\": rows handed over by the Python API; path is then "
                                     "\"memory:<content fingerprint>\"")
-    text_field: str = "text"
-    id_field: str | None = "id"
+    text_field: str = Field(default="text", description="the column holding the document's text")
+    id_field: str | None = Field(default="id",
+                                 description="the column holding a record's id; None, or a row without one: an id "
+                                             "made from the row's position and text")
     language_field: str | None = Field(default=None, description="a column saying which language the corpus claims")
     fields: dict[str, str] = Field(default={},
                                    description="more columns onto the record, record field -> input column: e.g. a "
                                                "dataset of pairs for the curate stage: {instruction: input, language: "
                                                "language, instruction_en: instruction_en}")
-    hf_config: str | None = None
-    split: str = "train"
+    hf_config: str | None = Field(default=None, description="hf_hub: the dataset's configuration (subset) name")
+    split: str = Field(default="train", description="hf_disk and hf_hub: the split to read")
     revision: str | None = Field(default=None,
                                  description="hf_hub: a branch, tag or commit; a commit makes re-runs read the same "
                                              "rows")
-    limit: int | None = Field(default=None, ge=1)
+    limit: int | None = Field(default=None, ge=1,
+                              description="read only the first N input rows (a trial run); None: all of them")
     dataset_name: str | None = Field(default=None, description="MURI-IT ``dataset_name``; defaults to the recipe name")
     subdataset_name: str | None = Field(default=None,
                                         description="MURI-IT ``subdataset_name``; defaults to the input's stem")
-    max_record_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
+    max_record_bytes: int = Field(default=32 * 1024 * 1024, ge=1024,
+                                  description="bytes: a longer line, JSON document or text file is an errored "
+                                              "record, not read into memory")
 
     @property
     def is_url(self) -> bool:
@@ -97,25 +102,34 @@ class OutputConfig(ComponentConfig):
 
 
 class ExecutorConfig(ComponentConfig):
-    kind: Literal["local", "ray"] = "local"
-    shard_size: int = Field(default=500, ge=1)
-    batch_size: int = Field(default=64, ge=1)
+    kind: Literal["local", "ray"] = Field(default="local",
+                                          description="local: this process, shards in order; ray: shards as tasks "
+                                                      "on a Ray cluster")
+    shard_size: int = Field(default=500, ge=1,
+                            description="records per shard, the unit of resume and crash isolation; changing it on a "
+                                        "started output folder is refused")
+    batch_size: int = Field(default=64, ge=1,
+                            description="records a stage gets per call, unless the stage sets its own batch_size")
     ray_address: str | None = Field(default=None, description="None: start a local Ray cluster")
     ray_num_cpus: int | None = Field(default=None, description="only for the local cluster Ray starts itself")
 
 
 class Recipe(ComponentConfig):
-    name: str
-    description: str = ""
-    seed: int = 0
+    name: str = Field(description="names the run in the report and the dataset card; the default dataset_name")
+    description: str = Field(default="", description="free text for people; changing it does not block a resume")
+    seed: int = Field(default=0, description="of the run's random choices (sampling, generation); a stage's own seed, where it has one, wins")
     languages: list[str] | None = Field(default=None,
                                         description="ISO 639-3 codes the run targets; None = whatever LID finds")
-    input: InputConfig = InputConfig()
-    output: OutputConfig = OutputConfig()
-    executor: ExecutorConfig = ExecutorConfig()
-    backends: dict[str, dict[str, Any]] = {}
-    stages: list[dict[str, Any]]
-    sinks: list[dict[str, Any]] = []
+    input: InputConfig = Field(default=InputConfig(), description="what the run reads")
+    output: OutputConfig = Field(default=OutputConfig(), description="where the run writes")
+    executor: ExecutorConfig = Field(default=ExecutorConfig(), description="how shards are run")
+    backends: dict[str, dict[str, Any]] = Field(
+        default={}, description="models and services by the name stages refer to: {NAME: {kind: KIND, type: TYPE, "
+                                "...its options}}; options: --explain KIND/TYPE")
+    stages: list[dict[str, Any]] = Field(description="run in order, each {stage: TYPE, id: ID (default: TYPE), "
+                                                     "...its options}; options: --explain TYPE")
+    sinks: list[dict[str, Any]] = Field(default=[], description="what is made of the finished run, each {sink: TYPE, "
+                                                                 "...its options}; options: --explain TYPE")
 
     @field_validator("languages")
     @classmethod
