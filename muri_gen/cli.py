@@ -144,7 +144,8 @@ def validate(
     set_: SetOpt = None,
     explain: Annotated[Optional[str], typer.Option(
         "--explain", help="Print every option of a stage, sink or backend (e.g. translate, hub_dataset, "
-        "fasttext, translator/transformers) with its type, default and help, instead of checking a recipe")] = None,
+        "fasttext, translator/transformers), or of the recipe's own sections (recipe), with its type, default and "
+        "help, instead of checking a recipe")] = None,
 ) -> None:
     """Check a recipe (keys, types, backends, language pairs) without loading any model."""
     if explain is not None:
@@ -156,7 +157,7 @@ def validate(
             usage_error(str(exc))
         return
     if recipe is None:
-        usage_error("name a recipe to check, or --explain STAGE|SINK|BACKEND")
+        usage_error("name a recipe to check, or --explain STAGE|SINK|BACKEND|recipe")
     summary = _recipe(recipe, set_).validate()
     typer.echo(f"{recipe}: OK ({len(summary['stages'])} stages, {len(summary['sinks'])} sinks, "
                f"backends: {', '.join(f'{k}={v}' for k, v in summary['backends'].items()) or 'none'})")

@@ -1,4 +1,5 @@
-"""``muri-gen validate --explain NAME``: every option of a stage, sink or backend, with its help."""
+"""``muri-gen validate --explain NAME``: every option of a stage, sink or backend, or of the recipe's
+own sections (``--explain recipe``), with its help."""
 from __future__ import annotations
 
 from types import UnionType
@@ -7,6 +8,7 @@ from typing import Annotated, Literal, Union, get_args, get_origin
 from pydantic import BaseModel
 
 from muri_gen.backends import BACKENDS
+from muri_gen.recipe import Recipe
 from muri_gen.registry import resolve
 from muri_gen.sinks import SINKS
 from muri_gen.stages import STAGES
@@ -22,15 +24,17 @@ def matches(name: str) -> list[tuple[str, str, dict[str, str]]]:
 
 
 def explain(name: str) -> str:
+    if name == "recipe":
+        return describe("recipe file", Recipe)
     found = matches(name)
     if not found:
         known = sorted({*STAGES, *SINKS, *(f"{k}/{t}" for k, table in BACKENDS.items() for t in table)})
-        raise ValueError(f"no stage, sink or backend named {name!r}; known: {', '.join(known)}")
-    return "\n\n".join(describe(what, type_, resolve(table, type_, what).Config) for what, type_, table in found)
+        raise ValueError(f"no stage, sink or backend named {name!r}; known: recipe, {', '.join(known)}")
+    return "\n\n".join(describe(f"{what} {type_}", resolve(table, type_, what).Config) for what, type_, table in found)
 
 
-def describe(what: str, name: str, config: type[BaseModel]) -> str:
-    lines = [f"{what} {name} ({config.__name__}):", *_options(config, "")]
+def describe(title: str, config: type[BaseModel]) -> str:
+    lines = [f"{title} ({config.__name__}):", *_options(config, "")]
     if len(lines) == 1:
         lines.append("  (no options)")
     return "\n".join(lines)

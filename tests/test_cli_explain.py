@@ -1,4 +1,5 @@
-"""`muri-gen validate --explain NAME`: every option of a stage, sink or backend with type, default, help."""
+"""`muri-gen validate --explain NAME`: every option of a stage, sink, backend or of the recipe's own sections,
+with type, default and help."""
 from typing import get_args
 
 from pydantic import BaseModel
@@ -7,6 +8,7 @@ from typer.testing import CliRunner
 from muri_gen.backends import BACKENDS
 from muri_gen.cli import app
 from muri_gen.explain import explain
+from muri_gen.recipe import Recipe
 from muri_gen.registry import resolve
 from muri_gen.sinks import SINKS
 from muri_gen.stages import STAGES
@@ -25,6 +27,19 @@ def test_explain_a_stage_prints_each_field_with_type_default_and_help():
     assert "  direction: Literal['to_english', 'to_source'] = 'to_english'" in lines
 
 
+def test_explain_recipe_prints_the_recipe_sections_by_their_dotted_path():
+    result = runner.invoke(app, ["validate", "--explain", "recipe"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "recipe file (Recipe):"
+    assert "  stages: list[dict[str, Any]] = (required)" in lines
+    at = lines.index("  input.limit: int | None = None")
+    assert lines[at + 1] == "      read only the first N input rows (a trial run); None: all of them"
+    at = lines.index("  executor.shard_size: int = 500")
+    assert lines[at + 1].startswith("      records per shard, the unit of resume and crash isolation")
+    assert "  output.dir: str | None = None" in lines
+
+
 def test_a_backend_type_shared_by_kinds_is_explained_for_each_kind_or_the_one_named():
     both = explain("transformers")
     assert "translator backend transformers" in both and "embedder backend transformers" in both
@@ -38,6 +53,9 @@ def test_options_inside_options_are_explained_by_their_dotted_path():
     lines = explain("reverse_instruction").splitlines()
     at = lines.index("  checks.max_words: int = 150")
     assert lines[at + 1] == "      of the English instruction; longer is too_long"
+    # the postfilter stage alone reads these: the checks of reverse_instruction do not offer them
+    assert not [line for line in lines if line.startswith(("  checks.resources", "  checks.min_chars"))]
+    assert "  min_chars: int = 10" in explain("postfilter").splitlines()
     assert "  resources.cpus: float = 1" in lines
     assert "  routes[].translator: str = (required)" in explain("router").splitlines()
     assert "  languages.<key>.min_score: float | None = None" in explain("curate").splitlines()
@@ -71,14 +89,15 @@ def undescribed(config: type[BaseModel], seen: set) -> list[str]:
     return missing
 
 
-def test_every_option_of_every_stage_sink_and_backend_has_a_description():
+def test_every_option_of_every_stage_sink_backend_and_recipe_section_has_a_description():
     tables = [(STAGES, "stage"), (SINKS, "sink"), *((table, kind) for kind, table in BACKENDS.items())]
     # muri-gen's own: other tests register toy stages and sinks of their own into the same tables
-    configs = [resolve(table, n, what).Config for table, what in tables for n in table
-               if table[n].startswith("muri_gen.")]
+    configs = [Recipe, *(resolve(table, n, what).Config for table, what in tables for n in table
+                         if table[n].startswith("muri_gen."))]
     seen: set = set()
     missing = [field for config in configs for field in undescribed(config, seen)]
     assert len(seen) > 30  # every registered config and the models inside them were walked
+    assert {model.__name__ for model in seen} >= {"Recipe", "InputConfig", "OutputConfig", "ExecutorConfig"}
     assert missing == [], f"give these fields a Field(description=...) for --explain: {missing}"
 
 
@@ -86,5 +105,6 @@ def test_an_unknown_name_is_a_usage_error_listing_the_known_ones():
     result = runner.invoke(app, ["validate", "--explain", "translat"])
     assert result.exit_code == 2
     assert "no stage, sink or backend named 'translat'" in result.output and "translator/router" in result.output
+    assert "known: recipe, " in result.output
     missing = runner.invoke(app, ["validate"])
     assert missing.exit_code == 2 and "name a recipe to check" in missing.output
