@@ -25,14 +25,21 @@ from muri_gen.record import stable_hash
 
 
 class AugmentConfig(MethodConfig):
-    fields: Literal["instruction", "both"] = Field(default="instruction",
-                                                   description="swap the instruction only, or the output too")
+    fields: Literal["instruction", "both"] = Field(
+        default="instruction", description="swap the instruction only (instruction, instruction_en), or the output "
+                                           "too (text, text_en)")
     names: Path | None = Field(default=None,
-                               description="a male<TAB>female name list; names are left alone without one")
-    target: Literal["all", "parity", "reference"] = "all"
+                               description="a male<TAB>female name list, swapped both ways; names are left alone "
+                                           "without one")
+    target: Literal["all", "parity", "reference"] = Field(
+        default="all", description="all: copy every pair with gendered words (classic CDA); parity or reference: "
+                                   "only copies that move each occupation's female share toward 50% or toward "
+                                   "its reference share (filters/bias/occupations.tsv)")
     measure_field: str = Field(default="instruction_en",
-                               description="the field whose counts a targeted augmentation moves")
-    seed: int = 0
+                               description="the field whose counts a targeted augmentation moves (unused with "
+                                           "target all)")
+    seed: int = Field(default=0, description="the order a targeted augmentation visits rows in, which decides "
+                                             "which copies are kept (unused with target all)")
 
 
 class CounterfactualAugmentation(Method):

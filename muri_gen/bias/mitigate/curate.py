@@ -17,13 +17,22 @@ from muri_gen.stages.content_screen import ContentScreen, ContentScreenConfig
 
 
 class CurateConfig(MethodConfig):
-    action: Literal["exclude", "downweight"] = "exclude"
-    downweight: float = Field(default=0.1, ge=0, lt=1, description="the weight a flagged row keeps")
-    fields: list[str] = ["instruction", "text"]
-    wordlists: str = "screen"
-    min_hits: int = Field(default=1, ge=1)
-    min_distinct: int = Field(default=1, ge=1)
-    max_rate: float = Field(default=1e-9, gt=0, le=1, description="hits per word")
+    action: Literal["exclude", "downweight"] = Field(
+        default="exclude", description="exclude: drop a flagged row (listed in excluded.jsonl with the terms found); "
+                                       "downweight: keep it with a lower weight")
+    downweight: float = Field(default=0.1, ge=0, lt=1,
+                              description="with action downweight: a flagged row's weight is multiplied by this "
+                                          "(0 <= x < 1)")
+    fields: list[str] = Field(default=["instruction", "text"],
+                              description="record fields screened; one that trips the screen flags the row; *_en "
+                                          "fields use the English list, a language without a list is not screened")
+    wordlists: str = Field(default="screen",
+                           description="folder of <iso639-3>.txt lists: a path, or a folder name inside filters/")
+    min_hits: int = Field(default=1, ge=1, description="listed words a field needs to be flagged (1: any one)")
+    min_distinct: int = Field(default=1, ge=1, description="different listed words among those hits")
+    max_rate: float = Field(default=1e-9, gt=0, le=1,
+                            description="hits per word at which a field is flagged; the tiny default leaves it to "
+                                        "min_hits and min_distinct")
 
 
 class CurateNonHarmful(Method):

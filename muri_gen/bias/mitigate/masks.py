@@ -14,9 +14,12 @@ from muri_gen.bias.mitigate.swap import has_swap_list, swapper
 
 
 class MaskConfig(MethodConfig):
-    fields: list[str] = list(INSTRUCTION_FIELDS)
+    fields: list[str] = Field(default=list(INSTRUCTION_FIELDS),
+                              description="record fields whose gendered words get spans; a field in a language "
+                                          "without a swap list (filters/bias/swaps/) gets none")
     tokenizer: str | None = Field(default=None,
-                                  description="a HF tokenizer name or local folder, for the token label masks")
+                                  description="a HF tokenizer name or local folder: adds label_masks, one 0/1 per "
+                                              "token (0 = part of a gendered word); None: character spans only")
 
 
 class GenderedSpans(Method):

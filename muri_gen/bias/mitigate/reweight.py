@@ -25,10 +25,15 @@ from muri_gen.bias.mitigate.measure import RowCounts, target_female_share
 
 
 class ReweightConfig(MethodConfig):
-    target: Literal["parity", "reference"] = "reference"
-    measure_field: str = "instruction_en"
-    max_weight: float = Field(default=10.0, gt=1)
-    iterations: int = Field(default=50, ge=1)
+    target: Literal["parity", "reference"] = Field(
+        default="reference", description="move each occupation's weighted female share toward 50% (parity) or "
+                                         "toward its reference share (filters/bias/occupations.tsv)")
+    measure_field: str = Field(default="instruction_en",
+                               description="the field whose occupation/gender counts the weights balance")
+    max_weight: float = Field(default=10.0, gt=1,
+                              description="a row's weight stays within [1/max_weight, max_weight] before the final "
+                                          "rescale; lower it for tamer weights, raise it to move shares further")
+    iterations: int = Field(default=50, ge=1, description="rounds of iterative proportional fitting")
 
 
 def fit_weights(counts: RowCounts, target: str, max_weight: float, iterations: int,
@@ -79,7 +84,8 @@ class Reweight(Method):
 
 
 class ResampleConfig(ReweightConfig):
-    seed: int = 0
+    seed: int = Field(default=0, description="seeds the one random offset of systematic resampling: which rows "
+                                             "with a fractional weight are drawn once more")
 
 
 class Resample(Reweight):

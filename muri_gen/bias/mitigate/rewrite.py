@@ -36,14 +36,23 @@ def debias_pairs(prompt: dict, biased: str, neutral: str) -> tuple[dict, dict]:
 
 
 class RewriteConfig(MethodConfig):
-    prompt: str = "debias-v1"
+    prompt: str = Field(default="debias-v1",
+                        description="the debias prompt: a name in muri_gen/prompts (debias-v<N>) or a .yaml path")
     field: str = Field(default="instruction_en",
-                       description="English: what the LLM wrote, and what the swap list can check")
-    max_tokens: int = Field(default=160, ge=8)
-    temperature: float = Field(default=0.0, ge=0)
-    seed: int = 0
-    batch_size: int = Field(default=16, ge=1)
-    min_overlap: float = Field(default=0.6, ge=0, le=1, description="share of the input's non-gendered words kept")
+                       description="the English field rewritten where an occupation meets a gender word (English: "
+                                   "what the LLM wrote, and what the swap list can check); the rewrite goes to "
+                                   "instruction_en_debiased")
+    max_tokens: int = Field(default=160, ge=8,
+                            description="most tokens the LLM writes per rewrite; raise it if long rewrites come "
+                                        "back cut")
+    temperature: float = Field(default=0.0, ge=0, description="LLM sampling temperature; 0: greedy, the same rewrite "
+                                                              "every time")
+    seed: int = Field(default=0, description="LLM sampling seed (matters when temperature > 0)")
+    batch_size: int = Field(default=16, ge=1,
+                            description="instructions per LLM call; lower it if the LLM runs out of memory")
+    min_overlap: float = Field(default=0.6, ge=0, le=1,
+                               description="share (0-1) of the input's non-gendered words a rewrite must keep; "
+                                           "below it the rewrite is not accepted (content_changed)")
 
 
 class DebiasRewrite(Method):

@@ -12,9 +12,12 @@ from muri_gen.bias.mitigate.base import Method, MethodConfig, Mitigated, present
 
 class MarkConfig(MethodConfig):
     fields: list[str] = Field(default=["instruction"],
-                              description="the instruction is what the LLM (and the translator) wrote")
-    open_tag: str = "<synthetic>"
-    close_tag: str = Field(default="</synthetic>", description="\"\" for a prefix token only")
+                              description="record fields to wrap in the tags (instruction, instruction_en, text, "
+                                          "text_en); the instruction is what the LLM (and the translator) wrote")
+    open_tag: str = Field(default="<synthetic>",
+                          description="put before each marked text; not empty; add it to the tokenizer as a "
+                                      "special token")
+    close_tag: str = Field(default="</synthetic>", description="put after each marked text; \"\" for a prefix token only")
 
     @field_validator("open_tag")
     @classmethod
