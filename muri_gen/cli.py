@@ -143,9 +143,9 @@ def validate(
                                                      exists=True, dir_okay=False)] = None,
     set_: SetOpt = None,
     explain: Annotated[Optional[str], typer.Option(
-        "--explain", help="Print every option of a stage, sink or backend (e.g. translate, hub_dataset, "
-        "fasttext, translator/transformers), or of the recipe's own sections (recipe), with its type, default and "
-        "help, instead of checking a recipe")] = None,
+        "--explain", help="Print every option of a stage, sink, backend or bias-mitigation method (e.g. "
+        "translate, hub_dataset, fasttext, translator/transformers, augment), or of the recipe's own sections "
+        "(recipe), with its type, default and help, instead of checking a recipe")] = None,
 ) -> None:
     """Check a recipe (keys, types, backends, language pairs) without loading any model."""
     if explain is not None:
@@ -157,7 +157,7 @@ def validate(
             usage_error(str(exc))
         return
     if recipe is None:
-        usage_error("name a recipe to check, or --explain STAGE|SINK|BACKEND|recipe")
+        usage_error("name a recipe to check, or --explain STAGE|SINK|BACKEND|METHOD|recipe")
     summary = _recipe(recipe, set_).validate()
     typer.echo(f"{recipe}: OK ({len(summary['stages'])} stages, {len(summary['sinks'])} sinks, "
                f"backends: {', '.join(f'{k}={v}' for k, v in summary['backends'].items()) or 'none'})")

@@ -1,5 +1,6 @@
-"""``muri-gen validate --explain NAME``: every option of a stage, sink or backend, or of the recipe's
-own sections (``--explain recipe``), with its help."""
+"""``muri-gen validate --explain NAME``: every option of a stage, sink, backend or bias-mitigation method
+(an item of ``bias_mitigate``'s ``methods``, a ``bias mitigate --method``), or of the recipe's own sections
+(``--explain recipe``), with its help."""
 from __future__ import annotations
 
 from types import UnionType
@@ -8,6 +9,7 @@ from typing import Annotated, Literal, Union, get_args, get_origin
 from pydantic import BaseModel
 
 from muri_gen.backends import BACKENDS
+from muri_gen.bias.mitigate import METHODS
 from muri_gen.recipe import Recipe
 from muri_gen.registry import resolve
 from muri_gen.sinks import SINKS
@@ -19,6 +21,7 @@ def matches(name: str) -> list[tuple[str, str, dict[str, str]]]:
     kind, _, type_ = name.rpartition("/")
     found = [("stage", name, STAGES)] if name in STAGES else []
     found += [("sink", name, SINKS)] if name in SINKS else []
+    found += [("mitigation method", name, METHODS)] if name in METHODS else []
     found += [(f"{k} backend", type_, table) for k, table in BACKENDS.items() if type_ in table and kind in ("", k)]
     return found
 
@@ -28,8 +31,9 @@ def explain(name: str) -> str:
         return describe("recipe file", Recipe)
     found = matches(name)
     if not found:
-        known = sorted({*STAGES, *SINKS, *(f"{k}/{t}" for k, table in BACKENDS.items() for t in table)})
-        raise ValueError(f"no stage, sink or backend named {name!r}; known: recipe, {', '.join(known)}")
+        known = sorted({*STAGES, *SINKS, *METHODS, *(f"{k}/{t}" for k, table in BACKENDS.items() for t in table)})
+        raise ValueError(f"no stage, sink, backend or mitigation method named {name!r}; "
+                         f"known: recipe, {', '.join(known)}")
     return "\n\n".join(describe(f"{what} {type_}", resolve(table, type_, what).Config) for what, type_, table in found)
 
 

@@ -13,7 +13,8 @@ MethodOpt = Annotated[list[str], typer.Option(
     "--method", "-m",
     help="augment, reweight, resample, mark_tokens, mask_spans, curate, rewrite; repeat to chain (applied in order)")]
 ParamOpt = Annotated[Optional[list[str]], typer.Option(
-    "--param", "-p", help="METHOD.KEY=VALUE (value read as YAML), e.g. augment.target=reference reweight.max_weight=5")]
+    "--param", "-p", help="METHOD.KEY=VALUE (value read as YAML), e.g. augment.target=reference reweight.max_weight=5; "
+    "a method's keys: muri-gen validate --explain METHOD")]
 
 
 def parse_params(methods: list[str], assignments: list[str]) -> dict[str, dict]:

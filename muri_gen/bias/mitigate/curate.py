@@ -28,7 +28,7 @@ class CurateConfig(MethodConfig):
                                           "fields use the English list, a language without a list is not screened")
     wordlists: str = Field(default="screen",
                            description="folder of <iso639-3>.txt lists: a path, or a folder name inside filters/")
-    min_hits: int = Field(default=1, ge=1, description="listed words a field needs to be flagged (1: any one)")
+    min_hits: int = Field(default=1, ge=1, description="word-list hits a field needs to be flagged (1: any one)")
     min_distinct: int = Field(default=1, ge=1, description="different listed words among those hits")
     max_rate: float = Field(default=1e-9, gt=0, le=1,
                             description="hits per word at which a field is flagged; the tiny default leaves it to "

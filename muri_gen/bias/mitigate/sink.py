@@ -27,7 +27,8 @@ log = logging.getLogger("muri_gen")
 
 class BiasMitigateConfig(SinkConfig):
     methods: list[dict] = Field(description="applied in order, each {method: NAME, ...its options}; NAME: augment, "
-                                            "reweight, resample, mark_tokens, mask_spans, curate or rewrite")
+                                            "reweight, resample, mark_tokens, mask_spans, curate or rewrite; "
+                                            "options: --explain NAME")
     measure_field: str = Field(default="instruction_en",
                                description="the English field gender-occupation bias is measured in, before and "
                                            "after each method")
