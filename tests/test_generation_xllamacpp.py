@@ -137,3 +137,57 @@ def test_a_server_killed_mid_run_errors_the_pending_records_and_a_restart_comple
         stage.teardown()
     assert all(isinstance(o, dict) and o["instruction_raw"] for o in second)
     assert stage.chat.sent - sent == len(errored)  # the finished ones came from the cache
+
+
+CLIENT = textwrap.dedent("""\
+    import json, sys
+    from pathlib import Path
+    from muri_gen.backends.base import ChatRequest, SamplingParams
+    from muri_gen.backends.llm.cache import CachedChat, RequestCache
+    from muri_gen.backends.llm.openai import OpenAICompatibleLLM, OpenAIConfig
+    port, folder, n = int(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
+    llm = OpenAICompatibleLLM(OpenAIConfig(base_url=f"http://127.0.0.1:{port}/v1", model="SmolLM2",
+                                           max_concurrency=2, timeout=600))
+    chat = CachedChat(llm, RequestCache(folder))
+    requests = [ChatRequest(messages=(("user", f"Write one sentence about the number {i}."),),
+                            sampling=SamplingParams(max_tokens=16, seed=i)) for i in range(n)]
+    results = chat.chat(requests)
+    print(json.dumps({"sent": chat.sent, "answered": sum(r.error is None and bool(r.texts) for r in results)}))
+    """)
+
+
+def stored_requests(folder) -> int:
+    import sqlite3
+
+    total = 0
+    for path in folder.glob("*.sqlite"):
+        with sqlite3.connect(path) as db:
+            try:
+                total += db.execute("SELECT count(*) FROM requests").fetchone()[0]
+            except sqlite3.OperationalError:  # the file is being created
+                pass
+    return total
+
+
+def test_a_run_killed_mid_batch_keeps_the_requests_that_finished_and_resends_only_the_rest(tmp_path):
+    """A batch of 32 requests to the real server; the client is killed once the cache holds its first
+    saved results (well before the batch ends), then run again: it sends only what was not saved."""
+    port, folder, n = free_port(), tmp_path / "llm_requests", 32
+    server = subprocess.Popen([sys.executable, "-c", SERVER, str(port)], stderr=subprocess.DEVNULL)
+    try:
+        wait_ready(f"http://127.0.0.1:{port}/health", 120, server)
+        client = subprocess.Popen([sys.executable, "-c", CLIENT, str(port), str(folder), str(n)],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        while stored_requests(folder) == 0 and client.poll() is None:
+            time.sleep(0.05)
+        client.send_signal(signal.SIGKILL)
+        client.wait()
+        saved = stored_requests(folder)
+        assert 0 < saved < n, saved  # saved while the batch ran, not at its end
+        again = subprocess.run([sys.executable, "-c", CLIENT, str(port), str(folder), str(n)],
+                               capture_output=True, text=True, timeout=900)
+    finally:
+        server.kill()
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert json.loads(again.stdout.splitlines()[-1]) == {"sent": n - saved, "answered": n}
+    assert stored_requests(folder) == n

@@ -127,6 +127,9 @@ class ChatResult:
     cached: bool = False
 
 
+OnResult = Callable[[int, "ChatResult"], None]
+
+
 class LLM(Backend):
     kind = "llm"
 
@@ -135,8 +138,12 @@ class LLM(Backend):
         """The most completions (``n``) one request may ask for with this configuration; None: no limit."""
         return None
 
-    def chat(self, requests: list[ChatRequest]) -> list[ChatResult]:
-        """One result per request, in order; a failed request is a ChatResult with ``error``."""
+    def chat(self, requests: list[ChatRequest], on_result: OnResult | None = None) -> list[ChatResult]:
+        """One result per request, in order; a failed request is a ChatResult with ``error``.
+
+        ``on_result(i, result)`` is called as request ``i`` finishes, in the order they finish, so
+        that a caller can save finished requests before the whole batch is back (a run killed
+        mid-batch then resends only the unfinished ones)."""
         raise NotImplementedError
 
 

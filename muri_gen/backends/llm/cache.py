@@ -4,12 +4,14 @@ A folder of SQLite files in the run's cache folder (one per writing process, all
 ``sqlite_cache``), keyed by a hash of the full request payload, so a re-run or a resumed run on
 any node replays finished requests and sends only the missing ones. Only successful results are
 stored: a failed request is sent again next time (that is how a resumed run completes it).
+Finished requests are stored while their batch still runs, so a killed run loses only the last few.
 """
 from __future__ import annotations
 
 import dataclasses
 import hashlib
 import json
+import time
 from pathlib import Path
 
 from muri_gen.backends.base import LLM, ChatRequest, ChatResult
@@ -60,8 +62,32 @@ class CachedChat:
         missing = list(dict.fromkeys(k for k in keys if k not in found))  # identical requests: sent once
         if missing:
             index = {k: i for i, k in enumerate(keys)}
-            results = self.llm.chat([requests[index[k]] for k in missing])
+            saver = _Saver(self.cache, missing)
+            results = self.llm.chat([requests[index[k]] for k in missing], on_result=saver.finished)
+            saver.flush()
             self.sent += len(missing)
-            self.cache.put_many(list(zip(missing, results)))
             found.update(zip(missing, results))
         return [found[k] for k in keys]
+
+
+class _Saver:
+    """Stores finished requests while the batch is still running, every SAVE_EVERY results or
+    SAVE_SECONDS: a run killed mid-batch (512 requests to a GPU server are minutes) loses at most
+    those, not the batch."""
+
+    SAVE_EVERY = 16
+    SAVE_SECONDS = 10.0
+
+    def __init__(self, cache: RequestCache, keys: list[str]):
+        self.cache, self.keys = cache, keys
+        self.pending: list[tuple[str, ChatResult]] = []
+        self.saved_at = time.monotonic()
+
+    def finished(self, i: int, result: ChatResult) -> None:
+        self.pending.append((self.keys[i], result))
+        if len(self.pending) >= self.SAVE_EVERY or time.monotonic() - self.saved_at >= self.SAVE_SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        self.cache.put_many(self.pending)
+        self.pending, self.saved_at = [], time.monotonic()

@@ -26,7 +26,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from muri_gen.backends.base import LLM, BackendConfig, ChatRequest, ChatResult
+from muri_gen.backends.base import LLM, BackendConfig, ChatRequest, ChatResult, OnResult
 from muri_gen.event_loop import run_coroutine
 from muri_gen.optional import require
 from muri_gen.redact import secret_env
@@ -112,10 +112,10 @@ class OpenAICompatibleLLM(LLM):
         wait_ready(f"http://127.0.0.1:{port}/health", self.config.startup_timeout, self._process)
 
     # -- requests ---------------------------------------------------------------------------
-    def chat(self, requests: list[ChatRequest]) -> list[ChatResult]:
+    def chat(self, requests: list[ChatRequest], on_result: OnResult | None = None) -> list[ChatResult]:
         if not requests:
             return []
-        return run_coroutine(self._chat_all(requests))  # also inside a running loop (Jupyter)
+        return run_coroutine(self._chat_all(requests, on_result))  # also inside a running loop (Jupyter)
 
     def _headers(self) -> dict[str, str]:
         env = self.config.api_key_env
@@ -126,17 +126,20 @@ class OpenAICompatibleLLM(LLM):
             raise RuntimeError(f"the environment variable {env} (api_key_env) is not set")
         return {"Authorization": f"Bearer {key}"}
 
-    async def _chat_all(self, requests: list[ChatRequest]) -> list[ChatResult]:
+    async def _chat_all(self, requests: list[ChatRequest], on_result: OnResult | None) -> list[ChatResult]:
         httpx = _httpx()
         cfg = self.config
         timeout = httpx.Timeout(cfg.timeout, connect=cfg.connect_timeout)
         limits = httpx.Limits(max_connections=cfg.max_concurrency, max_keepalive_connections=cfg.max_concurrency)
         semaphore = asyncio.Semaphore(cfg.max_concurrency)
         async with httpx.AsyncClient(timeout=timeout, limits=limits, headers=self._headers()) as client:
-            async def one(request: ChatRequest) -> ChatResult:
+            async def one(i: int, request: ChatRequest) -> ChatResult:
                 async with semaphore:
-                    return await self._send_with_retries(client, request)
-            return list(await asyncio.gather(*(one(r) for r in requests)))
+                    result = await self._send_with_retries(client, request)
+                if on_result is not None:
+                    on_result(i, result)
+                return result
+            return list(await asyncio.gather(*(one(i, r) for i, r in enumerate(requests))))
 
     def payload(self, request: ChatRequest) -> dict:
         s = request.sampling

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pydantic import Field
 
-from muri_gen.backends.base import LLM, BackendConfig, ChatRequest, ChatResult
+from muri_gen.backends.base import LLM, BackendConfig, ChatRequest, ChatResult, OnResult
 from muri_gen.optional import require
 
 
@@ -100,15 +100,21 @@ class VLLMOffline(LLM):
         return SamplingParams(n=s.n, temperature=s.temperature, top_p=s.top_p, top_k=s.top_k if s.top_k > 0 else -1,
                               max_tokens=s.max_tokens, seed=s.seed, stop=list(s.stop) or None)
 
-    def chat(self, requests: list[ChatRequest]) -> list[ChatResult]:
+    def chat(self, requests: list[ChatRequest], on_result: OnResult | None = None) -> list[ChatResult]:
+        """The offline engine returns a batch at once: ``on_result`` hears of every request at its end."""
         if not requests:
             return []
         conversations = [[{"role": r, "content": c} for r, c in request.messages] for request in requests]
         try:
             outputs = self._engine.chat(conversations, [self.sampling_params(r) for r in requests],
                                         use_tqdm=False, chat_template=self._chat_template())
+            results = [ChatResult(texts=[o.text for o in out.outputs],
+                                  finish_reasons=[o.finish_reason or "" for o in out.outputs],
+                                  prompt_tokens=len(out.prompt_token_ids or []),
+                                  completion_tokens=sum(len(o.token_ids) for o in out.outputs)) for out in outputs]
         except Exception as exc:  # noqa: BLE001 - one failed batch errors its records, never the run
-            return [ChatResult(error=f"vLLM: {type(exc).__name__}: {exc}") for _ in requests]
-        return [ChatResult(texts=[o.text for o in out.outputs], finish_reasons=[o.finish_reason or "" for o in out.outputs],
-                           prompt_tokens=len(out.prompt_token_ids or []),
-                           completion_tokens=sum(len(o.token_ids) for o in out.outputs)) for out in outputs]
+            results = [ChatResult(error=f"vLLM: {type(exc).__name__}: {exc}") for _ in requests]
+        if on_result is not None:
+            for i, result in enumerate(results):
+                on_result(i, result)
+        return results
