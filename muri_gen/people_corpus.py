@@ -10,7 +10,11 @@ translated by machine and not written for this project.
 A document is chosen when the demo's quality filter keeps it and one of its sentences names an
 occupation of the language's bias lexicon together with a gender signal; at most
 ``PER_OCCUPATION`` documents per occupation and language, in a seeded order, so the few documents
-the demo can afford cover as many occupations as they can.
+the demo can afford cover as many occupations as they can. Documents whose gender survives
+translation to English come first: in these languages gender mostly sits in the occupation's form
+("escritora" and "escritor" both become "writer"), so only a pronoun or a gendered person word in
+the occupation's sentence ("mio marito ... il dottore") leaves English a gender signal; the trace
+counts one sentence at a time, so a pronoun in the next sentence would not reach it.
 """
 from __future__ import annotations
 
@@ -21,7 +25,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from muri_gen.bias.counting import CooccurrenceCounter, split_sentences
+from muri_gen.bias.counting import TOKEN, CooccurrenceCounter, split_sentences
+from muri_gen.bias.lexicons import normalize_word
 from muri_gen.component import StaticContext
 from muri_gen.record import stable_hash
 from muri_gen.stages.quality import QualityConfig, QualityFilter
@@ -29,9 +34,28 @@ from muri_gen.stages.quality import QualityConfig, QualityFilter
 FORTUNES = Path("/usr/share/games/fortunes")
 KLAVARO = Path("/usr/share/klavaro")
 OUTPUT = Path(__file__).resolve().parent.parent / "pipelines" / "data" / "people-demo.jsonl"
-MIN_CHARS, MAX_CHARS = 120, 900  # long enough to translate and instruct on, short enough for the demo
+MIN_CHARS, MAX_CHARS = 40, 900  # a proverb is enough to instruct on; short enough for the demo
 PER_OCCUPATION = 1
 SEED = "people-demo-v1"
+# Words whose English translation is on the English gender list (filters/bias/gender/en.tsv: he, she,
+# him, his, her, man, woman, mother, wife...): third-person pronouns and singular person nouns. Not
+# the native lexicons, which hold occupation-like and plural words English does not gender
+# ("actor", "director", "mulheres" -> "women"); not Italian "lei" (also the polite "you") or French
+# "il" (also "it").
+PERSON_WORDS = {language: frozenset(words.split()) for language, words in {
+    "por": "ele ela dele dela nele nela homem mulher mãe pai filho filha marido esposa irmão irmã menino "
+           "menina rapaz moça garoto garota tio tia avô avó neto neta senhor senhora",
+    "spa": "él ella hombre mujer madre padre hijo hija marido esposa esposo hermano hermana niño niña chico "
+           "chica tío tía abuelo abuela nieto nieta señor señora",
+    "ita": "lui egli ella uomo donna madre padre mamma papà figlio figlia marito moglie fratello sorella "
+           "ragazzo ragazza zio zia nonno nonna signore signora signor bambino bambina",
+    "cat": "ell ella home dona mare pare fill filla marit esposa germà germana noi noia nen nena oncle tia "
+           "avi àvia senyor senyora",
+    "glg": "el ela home muller nai pai fillo filla marido esposa irmán irmá neno nena rapaz rapaza tío tía "
+           "avoa señor señora",
+    "fra": "elle lui homme femme mère père fils fille mari épouse frère sœur garçon oncle tante monsieur "
+           "madame",
+}.items()}
 
 
 @dataclass(frozen=True)
@@ -91,6 +115,17 @@ def occupations_with_gender(counter: CooccurrenceCounter, text: str) -> set[str]
     return found
 
 
+def occupations_with_person_word(counter: CooccurrenceCounter, text: str) -> set[str]:
+    """Occupations named in a sentence that also holds a pronoun or person word English keeps gendered."""
+    words = PERSON_WORDS.get(counter.language, frozenset())
+    found = set()
+    for sentence in split_sentences(text, counter.language):
+        named = counter.window(sentence)
+        if named and words & {normalize_word(token) for token in TOKEN.findall(sentence)}:
+            found |= set(named)
+    return found
+
+
 def quality_filter() -> QualityFilter:
     """The demo's quality stage, as its recipe configures it (defaults)."""
     stage = QualityFilter(QualityConfig(), StaticContext({}))
@@ -105,7 +140,9 @@ def choose(source: Source, root: Path = Path("/usr/share"), quality: QualityFilt
         for number, text in enumerate(split_documents(path.read_text(encoding="utf-8", errors="replace"), source.separator)):
             if MIN_CHARS <= len(text) <= MAX_CHARS and "\ufffd" not in text:
                 candidates.append((f"{path.name}-{number}", text))
-    candidates.sort(key=lambda c: stable_hash(SEED, source.language, c[0]))
+    # those whose gender reaches English first, each group in a seeded order
+    candidates.sort(key=lambda c: (not occupations_with_person_word(counter, c[1]),
+                                   stable_hash(SEED, source.language, c[0])))
     chosen, used = [], Counter()
     for key, text in candidates:
         named = occupations_with_gender(counter, text)
