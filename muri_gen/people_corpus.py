@@ -41,20 +41,19 @@ SEED = "people-demo-v1"
 # him, his, her, man, woman, mother, wife...): third-person pronouns and singular person nouns. Not
 # the native lexicons, which hold occupation-like and plural words English does not gender
 # ("actor", "director", "mulheres" -> "women"); not Italian "lei" (also the polite "you") or French
-# "il" (also "it").
+# "il" (also "it") or Catalan "dona" (also "gives"); not forms of address, which the translators make "sir", "gentleman" or "you".
 PERSON_WORDS = {language: frozenset(words.split()) for language, words in {
     "por": "ele ela dele dela nele nela homem mulher mãe pai filho filha marido esposa irmão irmã menino "
-           "menina rapaz moça garoto garota tio tia avô avó neto neta senhor senhora",
+           "menina rapaz moça garoto garota tio tia avô avó neto neta",
     "spa": "él ella hombre mujer madre padre hijo hija marido esposa esposo hermano hermana niño niña chico "
-           "chica tío tía abuelo abuela nieto nieta señor señora",
+           "chica tío tía abuelo abuela nieto nieta",
     "ita": "lui egli ella uomo donna madre padre mamma papà figlio figlia marito moglie fratello sorella "
-           "ragazzo ragazza zio zia nonno nonna signore signora signor bambino bambina",
-    "cat": "ell ella home dona mare pare fill filla marit esposa germà germana noi noia nen nena oncle tia "
-           "avi àvia senyor senyora",
+           "ragazzo ragazza zio zia nonno nonna bambino bambina",
+    "cat": "ell ella home mare pare fill filla marit esposa germà germana noi noia nen nena oncle tia "
+           "avi àvia",
     "glg": "el ela home muller nai pai fillo filla marido esposa irmán irmá neno nena rapaz rapaza tío tía "
-           "avoa señor señora",
-    "fra": "elle lui homme femme mère père fils fille mari épouse frère sœur garçon oncle tante monsieur "
-           "madame",
+           "avoa",
+    "fra": "elle lui homme femme mère père fils fille mari épouse frère sœur garçon oncle tante",
 }.items()}
 
 
