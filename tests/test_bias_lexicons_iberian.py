@@ -131,6 +131,12 @@ def test_people_documents_with_a_person_word_keep_their_gender_in_english():
      "És el cas, que la mestra d'aquell poble tot ho feia aprendre cantant."),
     ("gl", "Para o campesiño tradicional o papel do sol era fundamental",
      "Para a campesiña tradicional o papel do sol era fundamental"),
+    # from fortunes-es (people-demo.jsonl): J. C. Penny, Paracelso
+    ("es", "Muéstrame un obrero con grandes sueños y en él encontrarás un hombre que puede cambiar la historia.",
+     "Muéstrame una obrera con grandes sueños y en ella encontrarás una mujer que puede cambiar la historia."),
+    ("es", "Deberíamos servir a la naturaleza y no contrariarla; ella es la maestra.",
+     "Deberíamos servir a la naturaleza y no contrariarla; él es el maestro."),
+    ("es", "El Padre de los niños y la casa de este señor.", "La Madre de las niñas y la casa de esta señora."),
 ])
 def test_swaps_change_the_agreeing_article_and_leave_other_words(language, text, expected):
     assert swapper(language).swap(text)[0] == expected

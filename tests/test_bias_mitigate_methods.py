@@ -39,7 +39,7 @@ def test_augmentation_adds_swapped_copies_and_keeps_originals(pairs):
     art23 = next(r for r in pairs if "his family" in r["text"])
     assert "her family" in copies[art23["id"]]["text"]
     spa = copies["spa-" + sorted(k for k in copies if k.startswith("spa-"))[0].split("-", 1)[1]]
-    assert spa["instruction"] == "¿Qué derechos tiene un mujer según este artículo?"
+    assert spa["instruction"] == "¿Qué derechos tiene una mujer según este artículo?"  # the article agrees
     assert "woman" in spa["instruction_en"]
     # Hindi has no swap list: no copy, counted, not silently dropped
     assert "hin-1" not in copies
