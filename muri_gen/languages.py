@@ -11,9 +11,12 @@ standards disagree and why.
 """
 from __future__ import annotations
 
+import ast
+import importlib.util
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Annotated
 
 from pydantic import AfterValidator
@@ -200,8 +203,17 @@ _NLLB_MEMBER: dict[str, str] = {
 
 @lru_cache(maxsize=1)
 def nllb_codes() -> frozenset[str]:
-    """The FLORES-200 codes NLLB-200 knows, from transformers' own table (no model download)."""
-    from transformers.models.nllb.tokenization_nllb import FAIRSEQ_LANGUAGE_CODES
+    """The FLORES-200 codes NLLB-200 knows, from transformers' own table (no model download).
+
+    The table is read from the tokenizer's source rather than imported: importing it imports
+    transformers, 1.7 s that every filtering process would pay for a list of strings."""
+    spec = importlib.util.find_spec("transformers")
+    source = Path(spec.origin).parent / "models" / "nllb" / "tokenization_nllb.py" if spec and spec.origin else None
+    if source is not None and source.is_file():
+        for node in ast.parse(source.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "FAIRSEQ_LANGUAGE_CODES" for t in node.targets):
+                return frozenset(ast.literal_eval(node.value))
+    from transformers.models.nllb.tokenization_nllb import FAIRSEQ_LANGUAGE_CODES  # the file moved: import it
 
     return frozenset(FAIRSEQ_LANGUAGE_CODES)
 
