@@ -77,9 +77,9 @@ def measure(mode: str, corpus: Path, out: Path, executor: str = "local") -> dict
     return result
 
 
-# (large, small) documents. Quick: 10k documents keep each side of a round at several CPU seconds (at 5k a
-# side took ~1 s, half of it start-up, and two runs' ratios differed by 15%).
-SIZES = {"quick": (10_000, 500), "full": (100_000, 10_000)}
+# (large, small) documents. Quick: 20k documents keep each side of a round at ~10 CPU seconds (at 5k a side
+# took ~3 s, a third of it start-up, and two runs' ratios were 15% apart; at 10k 9%).
+SIZES = {"quick": (20_000, 500), "full": (100_000, 10_000)}
 
 
 def run(full: bool = False, repeat: int = 3) -> list[dict]:
