@@ -5,7 +5,7 @@ import json
 import pytest
 
 from muri_gen.assets import cache_root
-from muri_gen.bench.measure import ratio_row, rounds, seconds_per_call
+from muri_gen.bench.measure import MIN_SECONDS, interleaved_row, ratio_row, rounds, seconds_per_call
 
 
 def test_sides_take_turns_round_after_round():
@@ -31,6 +31,17 @@ def test_a_quick_call_is_repeated_until_it_can_be_timed():
     assert len(calls) > 1 and seconds < 0.05
 
 
+
+def test_sliced_sides_take_turns_slice_by_slice_until_each_has_run_long_enough():
+    order = []
+    ticks = iter(range(10_000))  # every reading of the clock is one second later: each call lasts 1 s
+    row = interleaved_row("x", 10, [lambda: order.append("o1"), lambda: order.append("o2")],
+                          [lambda: order.append("b1"), lambda: order.append("b2")], 2, "docs/s", "n docs",
+                          clock=lambda: float(next(ticks)))
+    passes = -(-MIN_SECONDS // 2)  # a pass gives each side 2 s
+    assert order == ["o1", "b1", "o2", "b2"] * int(passes) * 2
+    assert row["ours"] == row["baseline"] == 10 * passes / (2 * passes) and row["ratio"] == 1.0
+
 @pytest.mark.slow
 def test_the_runner_benchmark_runs_from_a_cache_without_benchmark_files(tmp_path, monkeypatch):
     """The runner benchmark was the first to build the shared corpus and crashed on a fresh cache."""
@@ -44,7 +55,8 @@ def test_the_runner_benchmark_runs_from_a_cache_without_benchmark_files(tmp_path
     rows = runner.run(repeat=2)
     assert [row["benchmark"] for row in rows][0].startswith("runner overhead")
     assert rows[0]["ratio"] > 0 and rows[0]["spread"] and "median of 2 alternating rounds" in rows[0]["note"]
-    corpus = fresh / "bench" / "filtering" / "udhr-docs-5000.jsonl"
-    assert sum(1 for _ in corpus.open(encoding="utf-8")) == 5000
+    large = runner.SIZES["quick"][0]
+    corpus = fresh / "bench" / "filtering" / f"udhr-docs-{large}.jsonl"
+    assert sum(1 for _ in corpus.open(encoding="utf-8")) == large
     assert not list(corpus.parent.glob("*.tmp-*"))
     assert json.loads(corpus.open(encoding="utf-8").readline())["id"] == "doc-0"

@@ -10,7 +10,7 @@ from muri_gen.text import dominant_script
 from muri_gen.stages.content_screen import ContentScreen, ContentScreenConfig
 from muri_gen.stages.normalize import Normalize, NormalizeConfig, normalize_text
 from muri_gen.stages.pii import KINDS, redact
-from muri_gen.stages.quality import QualityConfig, QualityFilter
+from muri_gen.stages.quality import QualityConfig, QualityFilter, repeated_ngram_starts
 
 SCRIPTS = {"spa": ("spa", "Latn"), "rus": ("rus", "Cyrl"), "arb": ("ara", "Arab"), "hin": ("hin", "Deva"),
            "cmn_hans": ("zho", "Hans")}
@@ -95,6 +95,26 @@ def test_unspaced_scripts_are_segmented_into_words(quality):
     words = quality.segmenter.words("人人生而自由，在尊严和权利上一律平等。", "Hans")
     assert words[:4] == ["人", "人生", "而", "自由"]
     assert quality.segmenter.words("มนุษย์ทั้งหลายเกิดมามีอิสระ", "Thai") == ["มนุษย์", "ทั้ง", "หลาย", "เกิด", "มา", "มี", "อิสระ"]
+
+
+
+def test_repeated_ngrams_are_found_where_they_occurred_before(quality, corpus):
+    """The refined search (only repeated n-grams are extended) finds what a set of seen n-grams finds."""
+    def seen_before(words, n):
+        seen, starts = set(), []
+        for i, gram in enumerate(zip(*(words[j:] for j in range(n)))):
+            (starts.append(i) if gram in seen else seen.add(gram))
+        return starts
+
+    texts = [text for code in SCRIPTS for text in corpus[code]]
+    texts.append("\n".join(longest(corpus, "spa", 3) * 2))  # whole articles repeated: every length repeats
+    checked = 0
+    for text in texts:
+        words = [w.lower() for w in quality.segmenter.words(text, dominant_script(text)[0])]
+        for n, starts in zip(range(5, 11), repeated_ngram_starts(words, 5, 10)):
+            assert starts == seen_before(words, n)
+            checked += bool(starts)
+    assert checked > 6  # the repeated articles at every length, and repeats inside single articles
 
 
 SCREEN_TERMS = {"spa": "gilipollas cabrón mierda", "rus": "блядь бардак бздёнок",

@@ -58,3 +58,24 @@ def throughput_row(benchmark: str, work: int, ours: Callable[[], object], baseli
     seconds = rounds({"ours": lambda: seconds_per_call(ours, clock=clock),
                       "baseline": lambda: seconds_per_call(baseline, clock=clock)}, repeat)
     return ratio_row(benchmark, [work / s for s in seconds["ours"]], [work / s for s in seconds["baseline"]], unit, note)
+
+
+def interleaved_row(benchmark: str, work: int, ours: list[Callable[[], object]], baseline: list[Callable[[], object]],
+                    repeat: int, unit: str, note: str, clock: Callable[[], float] = time.process_time) -> dict:
+    """Like ``throughput_row`` for work that comes in slices (batches of one corpus): within a round the sides
+    take turns slice by slice (ours 1, baseline 1, ours 2, ...), so a burst of load from elsewhere falls on
+    both alike, not on whichever side ran for those seconds. ``ours`` and ``baseline`` together do
+    ``work`` units per pass; a round repeats the pass until each side has run MIN_SECONDS."""
+    def one_round() -> tuple[float, float]:
+        spent, units = [0.0, 0.0], 0
+        while min(spent) < MIN_SECONDS:
+            for pair in zip(ours, baseline, strict=True):
+                for side, call in enumerate(pair):
+                    started = clock()
+                    call()
+                    spent[side] += clock() - started
+            units += work
+        return units / spent[0], units / spent[1]
+
+    measured = [one_round() for _ in range(repeat)]
+    return ratio_row(benchmark, [o for o, _ in measured], [b for _, b in measured], unit, note)

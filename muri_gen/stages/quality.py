@@ -9,6 +9,8 @@ the first failing rule is the rejection reason.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
+from itertools import compress
 
 import regex
 from pydantic import Field
@@ -43,26 +45,44 @@ class QualityConfig(StageConfig):
 
 def ngram_repetition(words: list[str]) -> dict[str, float]:
     """Gopher repetition: share of word characters in the most common 2-4-gram, and in repeated 5-10-grams."""
-    lengths = [len(w) for w in words]
+    lengths = list(map(len, words))
     total = sum(lengths) or 1
     stats: dict[str, float] = {}
     for n in (2, 3, 4):
         grams = Counter(zip(*(words[i:] for i in range(n))))
         gram, count = grams.most_common(1)[0] if grams else ((), 0)
         stats[f"top_{n}gram_frac"] = round(sum(map(len, gram)) * count / total, 4) if count > 1 else 0.0
-    for n in range(5, 11):
-        seen: set = set()
+    for n, repeats in zip(range(5, 11), repeated_ngram_starts(words, 5, 10)):
         covered = bytearray(len(words))
-        for i, gram in enumerate(zip(*(words[j:] for j in range(n)))):
-            if gram in seen:
-                covered[i : i + n] = b"\x01" * n
-            else:
-                seen.add(gram)
-        stats[f"dup_{n}gram_frac"] = round(sum(l for l, c in zip(lengths, covered) if c) / total, 4)
+        for start in repeats:
+            covered[start : start + n] = b"\x01" * n
+        stats[f"dup_{n}gram_frac"] = round(sum(compress(lengths, covered)) / total, 4)
         if not stats[f"dup_{n}gram_frac"]:  # no repeated n-gram: no longer one repeats either
             stats.update({f"dup_{m}gram_frac": 0.0 for m in range(n + 1, 11)})
             break
     return stats
+
+
+def repeated_ngram_starts(words: list[str], low: int, high: int) -> Iterator[list[int]]:
+    """For n = low..high, the start of every n-gram that occurred earlier in ``words``.
+
+    An (n+1)-gram can only repeat where its first n words do, so after the first length only the
+    positions whose n-gram occurs more than once are looked at again: equal n-grams are named by
+    their first position, and split by the word that follows.
+    """
+    positions = range(len(words) - low + 1)
+    keys = list(zip(*(words[i:] for i in range(low))))
+    for n in range(low, high + 1):
+        first = dict(zip(reversed(keys), reversed(positions)))  # each n-gram's earliest position
+        classes = list(map(first.__getitem__, keys))
+        repeats = [p for p, c in zip(positions, classes) if p != c]
+        yield repeats
+        if n == high or not repeats:
+            return
+        shared = {c for p, c in zip(positions, classes) if p != c}  # n-grams that occur more than once
+        kept = [(p, c) for p, c in zip(positions, classes) if c in shared and p + n < len(words)]
+        positions = [p for p, _ in kept]
+        keys = [(c, words[p + n]) for p, c in kept]
 
 
 def duplicate_fractions(parts: list[str], name: str) -> dict[str, float]:
@@ -121,7 +141,7 @@ class QualityFilter(FilterStage):
         stats = {
             "chars": len(text),
             "words": n_words,
-            "mean_word_length": round(sum(len(w) for w in words) / n_words, 3) if n_words else 0.0,
+            "mean_word_length": round(sum(map(len, words)) / n_words, 3) if n_words else 0.0,
             "symbol_word_ratio": round((text.count("#") + text.count("...") + text.count("…")) / max(n_words, 1), 4),
             "alpha_words_frac": round(sum(1 for found in map(_LETTER.search, words) if found) / n_words, 4)
             if n_words else 0.0,
