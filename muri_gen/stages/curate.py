@@ -7,10 +7,10 @@
 Signals (muri_gen/curation): alignment by embedding rank (English instruction against the
 batch's English documents; native instruction against the documents of its language), grounding
 (the instruction's rare words found in its document), language purity, degeneration, length fit,
-the document's LID confidence and, with ``judge``, an LLM's rating. The overall score and the keep decision follow the ``calibration`` (weights, min_score,
-floors per language), whose single values the recipe may override. Among a pair's candidates that
-passed the post-filter the best-scoring one becomes the instruction; the others' scores stay in
-``curation.candidates``. A pair below the thresholds is rejected with its first reason
+the document's LID confidence and, with ``judge``, an LLM's rating. The overall score and the keep
+decision follow the ``calibration`` (weights, min_score, floors per language), whose single values
+the recipe may override. Among a pair's candidates that passed the post-filter the best-scoring one
+becomes the instruction; the others' scores stay in ``curation.candidates``. A pair below the thresholds is rejected with its first reason
 (``low_score``, ``low_language_purity``...), or only annotated with ``filter: false``.
 """
 from __future__ import annotations
