@@ -37,7 +37,7 @@ def test_the_weights_follow_the_signals_that_predict_the_ratings():
 
 def test_the_threshold_trades_recall_for_precision_and_cross_validation_is_reported():
     pairs = synthetic_pairs()
-    base = load_calibration("udhr-demo-v2")
+    base = load_calibration("udhr-demo-v3")
     calibration = fit(pairs, base.model_copy(update={"floors": {}}), "synthetic")
     fitted = calibration.fitted
     assert fitted["rated_pairs"] == 200 and fitted["spearman"] > 0.6
@@ -51,7 +51,7 @@ def test_the_threshold_trades_recall_for_precision_and_cross_validation_is_repor
 
 
 def test_too_few_ratings_or_no_signals_are_refused_with_a_reason():
-    base = load_calibration("udhr-demo-v2")
+    base = load_calibration("udhr-demo-v3")
     with pytest.raises(ValueError, match="at least 10"):
         fit(synthetic_pairs(5), base, "x")
     no_signals = [RatedPair(str(i), "spa", {}, 3, 3) for i in range(20)]
@@ -135,3 +135,20 @@ def test_eval_rescore_gives_rated_pairs_today_s_signals_and_calibrate_fits_them_
     assert Calibration.model_validate(yaml.safe_load(target.read_text())).fitted["rated_pairs"] == len(rescored)
     refused = subprocess.run([*cli, "calibrate", "-o", str(target)], cwd=ROOT, capture_output=True, text=True)
     assert refused.returncode == 2 and "--with-pairs" in refused.stderr
+
+
+@pytest.mark.parametrize("english, form", [
+    ("What is the difference between a king and a peasant?", "difference"),
+    ("What is the purpose of the United Nations General Assembly?", "purpose"),
+    ('What is the meaning of "Orphan!" in history?', "meaning"),
+    ("Explain how individuals who have been persecuted can seek asylum.", "explain"),
+    ("Can you please rest and enjoy your free time?", "yes_no"),
+    ("What is the right to freedom of movement?", "what"),
+    ("Hello there", "other"),
+    (None, "unknown"),
+    ("  ", "unknown"),
+])
+def test_a_request_form_is_read_from_the_english_wording(english, form):
+    from muri_gen.curation.request_form import request_form
+
+    assert request_form(english) == form

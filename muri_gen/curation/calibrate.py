@@ -9,6 +9,10 @@ chosen to maximise F0.5 on "good" pairs, weighing precision above recall: fewer,
 Good is MURI's publishable (alignment >= 4 and instruction >= 4); a sample with too few such
 pairs (fewer than 5, or under 5%) cannot place a cut on them, and the bar drops to 3 on both
 ("acceptable"), which the calibration states. A language with enough good rated pairs gets its own threshold.
+The request_form signal is fitted first: each form's mean alignment rating, pulled toward the overall
+mean by FORM_SMOOTHING pairs' worth (a form few pairs have says little), scaled 0-1; alignment and not
+the target, since the form tells whether a document can answer the request and purity already reads
+the instruction's fluency.
 Floors of signals the ratings cannot judge (absent from most rated pairs) stay the base's; the
 document's LID confidence is neither weighed nor fitted (it describes the document and, through
 it, the language: fitted on pooled ratings it would rank whole languages down); its floor is the
@@ -27,6 +31,7 @@ from datetime import date
 
 import numpy as np
 
+from muri_gen.curation.request_form import forms
 from muri_gen.curation.score import SIGNALS, Calibration, Thresholds
 
 BARS = (4, 3)  # MURI's publishable (both alignment and instruction at least 4), then acceptable
@@ -35,6 +40,7 @@ MIN_LANGUAGE_GOOD = 10  # good rated pairs a language needs for a threshold of i
 MIN_FLOOR_GAIN = 0.01  # F0.5 a fitted floor must add
 DOCUMENT_SIGNALS = ("lid_confidence",)  # neither weighed nor floored here: the base's floor, per-language overrides
 FOLDS = 5
+FORM_SMOOTHING = 10
 
 
 @dataclass
@@ -45,6 +51,7 @@ class RatedPair:
     alignment: int
     instruction: int
     document: str = ""  # the record the pair's candidate instruction belongs to
+    form: str | None = None  # the request's form (muri_gen/curation/request_form.py)
     bar: int = BARS[0]
 
 
@@ -64,6 +71,24 @@ def choose_bar(pairs: list[RatedPair]) -> int:
         if good >= max(MIN_GOOD, MIN_GOOD_SHARE * len(pairs)):
             return bar
     return BARS[-1]
+
+
+def fit_form_values(pairs: list[RatedPair]) -> dict[str, float]:
+    """The request_form signal of every form: its smoothed mean alignment rating, scaled 0-1."""
+    formed = [p for p in pairs if p.form]
+    if not formed:
+        return {}
+    overall = float(np.mean([p.alignment for p in formed]))
+    ratings: dict[str, list[int]] = defaultdict(list)
+    for p in formed:
+        ratings[p.form].append(p.alignment)
+    means = {form: (sum(ratings[form]) + FORM_SMOOTHING * overall) / (len(ratings[form]) + FORM_SMOOTHING)
+             for form in forms()}
+    return {form: round((mean - 1) / 4, 4) for form, mean in means.items()}
+
+
+def with_form_values(pairs: list[RatedPair], values: dict[str, float]) -> list[RatedPair]:
+    return [replace(p, signals={**p.signals, "request_form": values.get(p.form) if p.form else None}) for p in pairs]
 
 
 def fit_weights(pairs: list[RatedPair], signals: list[str]) -> dict[str, float]:
@@ -155,6 +180,7 @@ def fit(pairs: list[RatedPair], base: Calibration, name: str, sheets: int = 0, s
     """A calibration fitted to the rated pairs, keeping the base's floors; ``fitted`` says how well it agrees."""
     if len(pairs) < 10:
         raise ValueError(f"{len(pairs)} rated pairs with signals: calibrating needs at least 10")
+    pairs = with_form_values(pairs, fit_form_values(pairs))
     usable = [s for s in SIGNALS if sum(p.signals.get(s) is not None for p in pairs) >= len(pairs) / 2]
     if not usable:
         raise ValueError("no signal is present on half of the rated pairs: were they scored by the curate stage?")
@@ -188,6 +214,8 @@ def fit(pairs: list[RatedPair], base: Calibration, name: str, sheets: int = 0, s
 
 def _fit_once(pairs: list[RatedPair], base: Calibration, name: str, usable: list[str]) -> Calibration:
     pair_signals = [s for s in usable if s not in DOCUMENT_SIGNALS]
+    form_values = fit_form_values(pairs)
+    pairs = with_form_values(pairs, form_values)
     weights = fit_weights(pairs, pair_signals)
     draft = Calibration(name=name, weights=weights, min_score=0.0, floors={})
     scores = [draft.score(p.signals) for p in pairs]
@@ -204,7 +232,8 @@ def _fit_once(pairs: list[RatedPair], base: Calibration, name: str, usable: list
     own = {lang: Thresholds(min_score=best_threshold(rows, eligible=eligible(rows))[0])
            for lang, rows in by_language.items()
            if sum(p.good for _, p in rows) >= MIN_LANGUAGE_GOOD}
-    return Calibration(name=name, weights=weights, min_score=min(min_score, 1.0), floors=floors, languages=own)
+    return Calibration(name=name, weights=weights, min_score=min(min_score, 1.0), floors=floors, languages=own,
+                       request_forms=form_values)
 
 
 def cross_validate(pairs: list[RatedPair], base: Calibration, usable: list[str], seed: int) -> dict:
@@ -220,7 +249,7 @@ def cross_validate(pairs: list[RatedPair], base: Calibration, usable: list[str],
         if not test or len(train) < 10:
             continue
         calibration = _fit_once(train, base, "cv", usable)
-        for p in test:
+        for p in with_form_values(test, calibration.request_forms):
             s = calibration.score(p.signals)
             if s is not None:
                 predicted.append((s, not calibration.reasons(p.signals, s, p.language), p))

@@ -32,12 +32,14 @@ SIGNALS: dict[str, str] = {
     "grounding_native": "the same for the native instruction in the native document",
     "language_purity": "share of the instruction's words that belong to its language (no English left, no artefacts)",
     "degeneration": "1 - repetition (looping clauses, n-grams) or prompt restating; 0 when cut at max_tokens",
+    "request_form": "how well rated requests of the same form (what / how / explain / difference...) fit their documents: "
+                    "the calibration's smoothed mean alignment rating of that form, scaled 0-1",
     "length_fit": "how well the native output meets a length the instruction asks for (none asked: absent)",
     "lid_confidence": "language-identification confidence of the document",
     "judge": "an LLM's rating of the pair on MURI's alignment and instruction criteria, scaled to 0-1",
 }
 ALIGNMENT_SIGNALS = ("alignment_en", "alignment_native")
-DEFAULT_CALIBRATION = "udhr-demo-v2"
+DEFAULT_CALIBRATION = "udhr-demo-v3"
 
 
 class Thresholds(ComponentConfig):
@@ -58,6 +60,9 @@ class Calibration(Thresholds):
     weights: dict[str, float]
     languages: dict[str, Thresholds] = Field(default={},
                                              description="per ISO 639-3 code: overrides of min_score and floors")
+    request_forms: dict[str, float] = Field(default={},
+                                            description="request form -> the request_form signal (0..1) learnt from "
+                                                        "ratings; empty: the signal is absent")
     fitted: dict = {}
 
     @field_validator("weights")
@@ -71,6 +76,10 @@ class Calibration(Thresholds):
     @classmethod
     def _codes(cls, value: dict[str, Thresholds]) -> dict[str, Thresholds]:
         return {languages.code3(code): thresholds for code, thresholds in value.items()}
+
+    def form_value(self, form: str) -> float | None:
+        """The request_form signal of a request of this form (muri_gen/curation/request_form.py)."""
+        return self.request_forms.get(form)
 
     def thresholds(self, language: str) -> tuple[float, dict[str, float]]:
         """(min_score, floors) for one language: the defaults, then that language's overrides."""

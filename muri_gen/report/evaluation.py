@@ -268,11 +268,13 @@ def calibrate(rated: list[dict], base: str, name: str, sheets: int = 0, seed: in
     """A calibration of the curate stage fitted to rated pairs, of one run or several (``sample``
     names the run; see muri_gen.curation.calibrate)."""
     from muri_gen.curation.calibrate import RatedPair, fit
+    from muri_gen.curation.request_form import request_form
     from muri_gen.curation.score import load_calibration
 
     pairs = [RatedPair(r["id"], r["language"], r["signals"], r["ratings"]["alignment"],
                        r["ratings"]["instruction_correctness"],
-                       f'{r.get("sample", "")}/{r.get("document") or r["id"].split("#")[0]}')  # runs reuse ids
+                       f'{r.get("sample", "")}/{r.get("document") or r["id"].split("#")[0]}',  # runs reuse ids
+                       request_form(r.get("instruction_en")))
              for r in rated]
     return fit(pairs, load_calibration(base), name, sheets, seed)
 

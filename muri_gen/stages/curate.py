@@ -6,7 +6,8 @@
 
 Signals (muri_gen/curation): alignment by embedding rank (English instruction against the
 batch's English documents; native instruction against the documents of its language), grounding
-(the instruction's rare words found in its document), language purity, degeneration, length fit,
+(the instruction's rare words found in its document), language purity, degeneration, the request's
+form (what rated requests of its kind were worth), length fit,
 the document's LID confidence and, with ``judge``, an LLM's rating. The overall score and the keep
 decision follow the ``calibration`` (weights, min_score, floors per language), whose single values
 the recipe may override. Among a pair's candidates that passed the post-filter the best-scoring one
@@ -28,6 +29,7 @@ from muri_gen.curation.grounding import GroundingScorer
 from muri_gen.curation.judge import JUDGE_KEYS, LLMJudge
 from muri_gen.curation.length import demand_of, length_fit, length_of
 from muri_gen.curation.purity import PurityChecker
+from muri_gen.curation.request_form import request_form
 from muri_gen.curation.score import DEFAULT_CALIBRATION, Calibration, Thresholds, load_calibration
 from muri_gen.text import WordSegmenter
 from muri_gen.prompts import load_prompt
@@ -188,7 +190,7 @@ class Curate(Stage):
         return not self.calibration.reasons(best, self.calibration.score(best), language)
 
     def text_signals(self, record: dict, candidate: dict, lid_score: float | None) -> dict:
-        """Language purity, degeneration, length fit and the document's LID confidence: no model needed."""
+        """Language purity, degeneration, request form, length fit and the document's LID confidence: no model needed."""
         language = record.get("language") or "und"
         document = record.get("text") or ""
         instruction = candidate["instruction"]
@@ -198,11 +200,12 @@ class Curate(Stage):
         degenerate = degeneration(english or instruction, candidate.get("finish_reason"), candidate.get("prompt_overlap"))
         demand = demand_of(english) if english else None
         fit = length_fit(demand, length_of(document, language, demand.unit, self.segmenter)) if demand else None
+        form = request_form(english)
         signals = {"alignment_en": None, "alignment_native": None, "grounding_en": None, "grounding_native": None,
                    "language_purity": purity.value,
-                   "degeneration": degenerate.value, "length_fit": fit, "lid_confidence": lid_score, "judge": None}
+                   "degeneration": degenerate.value, "request_form": self.calibration.form_value(form), "length_fit": fit, "lid_confidence": lid_score, "judge": None}
         details = {"foreign_words": purity.foreign[:20], "artefacts": purity.artefacts[:20],
-                   "repeated": degenerate.repeated, "truncated": degenerate.truncated,
+                   "repeated": degenerate.repeated, "truncated": degenerate.truncated, "request_form": form,
                    "length_demand": f"{demand.bound} {demand.n} {demand.unit}" if demand else None}
         return {"score": None, "signals": signals, "details": details}
 
