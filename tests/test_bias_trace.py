@@ -226,5 +226,5 @@ def test_sink_traces_every_generated_candidate_and_the_parts_add_up(tmp_path):
     from muri_gen.report.html import selection_table
 
     html = selection_table(trace["selection"])
-    assert "3 occupations (epo 3, spa 3); 2 F / 4 M windows; female 33.3%; 62 texts" in html  # English instruction, kept
+    assert "occupations with evidence: 3 (epo 3, spa 3); 2 F / 4 M windows; female 33.3%; 62 texts" in html  # English instruction, kept
     assert "4 F / 5 M windows; female 44.4%; 65 texts" in html and ">-11.1<" in html

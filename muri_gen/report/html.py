@@ -365,7 +365,7 @@ def selection_table(selection: dict) -> str:
         share = "-" if digest["female_pct"] is None else f"{digest['female_pct']:.1f}%"
         where = ", ".join(f"{lang} {d['occupations_with_evidence']}" for lang, d in languages.items()
                           if d["occupations_with_evidence"])
-        return (f"{digest['occupations_with_evidence']} occupations ({where or 'none'}); "
+        return (f"occupations with evidence: {digest['occupations_with_evidence']} ({where or 'none'}); "
                 f"{digest['female']} F / {digest['male']} M windows; female {share}; {digest['texts']} texts")
 
     rows = [[stage, *(cell(scopes[scope]["overall"], scopes[scope]["languages"]) for scope in ("kept", "generated")),
