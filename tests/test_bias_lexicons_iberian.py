@@ -137,6 +137,16 @@ def test_people_documents_with_a_person_word_keep_their_gender_in_english():
     ("es", "Deberíamos servir a la naturaleza y no contrariarla; ella es la maestra.",
      "Deberíamos servir a la naturaleza y no contrariarla; él es el maestro."),
     ("es", "El Padre de los niños y la casa de este señor.", "La Madre de las niñas y la casa de esta señora."),
+    # from fortunes-it (people-demo.jsonl): the possessive agrees with the person owned
+    ("it", "vostra moglie vi tradisce con il panettiere sotto casa; state per perdere il lavoro",
+     "vostro marito vi tradisce con la panettiera sotto casa; state per perdere il lavoro"),
+    ("it", "La maestra interroga Pierino in storia: \"Cosa divenne Carlo Alberto quando mori' suo padre?\"",
+     "Il maestro interroga Pierino in storia: \"Cosa divenne Carlo Alberto quando mori' sua madre?\""),
+    ("it", "Mostrami un uomo che sia un buon perdente ed io ti mostrero' un uomo che sta giocando a golf con il suo capo.",
+     "Mostrami una donna che sia un buon perdente ed io ti mostrero' una donna che sta giocando a golf con il suo capo."),
+    # the known limits: an adjective before the noun stops the chain; "il" is taken before a vowel
+    ("it", "Dettata a una bella segretaria egiziana", "Dettata a una bella segretario egiziana"),
+    ("it", "la donna e le ragazze dei vicini", "il uomo e i ragazzi dei vicini"),
 ])
 def test_swaps_change_the_agreeing_article_and_leave_other_words(language, text, expected):
     assert swapper(language).swap(text)[0] == expected

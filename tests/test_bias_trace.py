@@ -171,3 +171,60 @@ sinks:
     assert english["sentences"] > english["texts"]
     assert "no 'instruction_en' text" in trace["stages"]["english_instruction"]["languages"]["spa"]["skipped"]
     assert (tmp_path / "run" / "bias" / "spa.png").exists()
+
+
+def test_sink_traces_every_generated_candidate_and_the_parts_add_up(tmp_path):
+    """Kept rows with other candidates, a pair curate rejected and a document rejected before the
+    generator: 'generated' = 'kept' + 'discarded', text by text, each text counted once."""
+    from muri_gen.bias.trace_sink import BiasTraceConfig, BiasTraceSink
+    from muri_gen.corpora import declarations, documents
+
+    run = _udhr_run(tmp_path)
+    kept = list(run.kept_records())
+    nurse = next(r for r in kept if r["id"].endswith("article-25"))
+    lawyer = next(r for r in kept if r["id"].endswith("article-23"))
+    # the kept nurse pair had three candidates: its own, a repeat of it, and one with a male nurse
+    male_nurse = {"instruction_en": "How should a nurse protect his patients?",
+                  "instruction": "¿Cómo debe un enfermero proteger a sus pacientes?"}
+    nurse["candidates"] = [{k: nurse[k] for k in ("instruction_en", "instruction")}] * 2 + [male_nurse]
+    write_atomic(run.shard_path(1, 0), jsonl_bytes(kept))
+    catalan = {d["id"].split("-", 2)[2]: d for d in documents(declarations(["cat"])[0])}
+    curated_out = {**catalan["article-23"], "text_en": lawyer["text_en"], "candidates": [
+        {"instruction_en": "What must a lawyer tell her client about pay?", "instruction": "Què ha de dir un advocat?"},
+        {"instruction_en": "What does a nurse say to her colleague?", "instruction": "Què diu una infermera?"}]}
+    outcomes = [{"id": "c23", "stage": "curate", "reason": "low_score", "record": curated_out},
+                {"id": "c24", "stage": "language_id", "reason": "language_not_targeted", "record": catalan["article-24"]}]
+    write_atomic(run.outcome_path("rejected", 3, 0), jsonl_bytes(outcomes))
+
+    class Context:
+        seed = 0
+
+    BiasTraceSink(BiasTraceConfig(ci_samples=0, plots=False), Context()).write(run)
+    trace = json.loads((run.root / "bias" / "trace.json").read_text())
+    assert trace["rows"] == 62 and trace["generated"]["rows"] == 63 and trace["discarded"]["rows"] == 1
+    assert trace["discarded"]["rows_by_outcome"] == {"rejected:curate": 1}  # language_id's reject wrote nothing
+    for stage in trace["stages"]:
+        kept_part = trace["stages"][stage]["overall"]  # the top level is the kept rows' trace
+        discarded, generated = (trace[scope]["stages"][stage]["overall"] for scope in ("discarded", "generated"))
+        assert generated["texts"] == kept_part["texts"] + discarded["texts"]
+        for name, entry in generated["occupations"].items():
+            for key in ("female", "male", "both", "sentences"):
+                assert entry[key] == kept_part["occupations"][name][key] + discarded["occupations"][name][key]
+    english = trace["discarded"]["stages"]["english_instruction"]["overall"]
+    # discarded English instructions: the male nurse (the repeat is the kept text), the Catalan pair's two
+    assert english["texts"] == 3
+    assert english["occupations"]["nurse"]["female"] == 1 and english["occupations"]["nurse"]["male"] == 1
+    assert english["occupations"]["lawyer"]["female"] == 1
+    native = trace["discarded"]["stages"]["native_instruction"]["languages"]
+    assert native["spa"]["occupations"]["nurse"]["male"] == 1 and native["cat"]["texts"] == 2
+    selection = trace["selection"]["english_instruction"]
+    # kept (spa and epo rows): nurse F x2, lawyer M x2, teacher M x2; discarded: nurse M, lawyer F, nurse F
+    assert selection["kept"]["overall"]["female_pct"] == 33.3333
+    assert selection["generated"]["overall"]["female_pct"] == 44.4444
+    assert selection["female_pct_kept_minus_generated"] == -11.1111
+    assert trace["selection"]["native_document"]["discarded"]["languages"]["cat"]["texts"] == 1
+    from muri_gen.report.html import selection_table
+
+    html = selection_table(trace["selection"])
+    assert "occupations with evidence: 3 (epo 3, spa 3); 2 F / 4 M windows; female 33.3%; 62 texts" in html  # English instruction, kept
+    assert "4 F / 5 M windows; female 44.4%; 65 texts" in html and ">-11.1<" in html

@@ -1,7 +1,8 @@
 """Occupation and gender lexicons kept as data in filters/bias/ (see filters/bias/README.md).
 
     filters/bias/occupations.tsv          name, female_pct (reference share of women), sector, English forms
-    filters/bias/occupations/<xx>.tsv     name, masculine forms, feminine forms[, epicene forms] (de, es, fr, it, ru)
+    filters/bias/occupations/<xx>.tsv     name, masculine forms, feminine forms[, epicene forms] (de, es, fr, it, ru,
+                                          pt, ca, gl; en: forms beside WinoBias's, with the shipped list only)
     filters/bias/gender/<xx>.tsv          word, female|male
 
 Languages are given as any code muri_gen.languages parses ("spa", "es", "spa_Latn"); files are named
@@ -160,6 +161,13 @@ def read_native_forms(path: Path, known: set[str], strict: bool = True) -> dict[
     return forms
 
 
+def _merged(own: OccupationForms, extra: OccupationForms | None) -> OccupationForms:
+    if extra is None:
+        return own
+    return OccupationForms(neutral=tuple(dict.fromkeys(own.neutral + extra.neutral)),
+                           male=own.male + extra.male, female=own.female + extra.female)
+
+
 @lru_cache(maxsize=4096)
 def file_code(language: str) -> str:
     """ISO 639-1 code used in file names ("spa" -> "es"); the 639-3 code when there is none."""
@@ -208,6 +216,9 @@ def load_lexicon(language: str, occupations_path: str | None = None) -> Lexicon:
         forms = read_native_forms(LEXICON_DIR / "occupations" / f"{code}.tsv", {o.name for o in occupations},
                                    strict=occupations_path is None)
         occupations = [o for o in occupations if o.name in forms]
+    elif occupations_path is None:  # the shipped list: WinoBias's forms and what the native forms become in English
+        extra = read_native_forms(LEXICON_DIR / "occupations" / "en.tsv", set(forms))
+        forms = {name: _merged(own, extra.get(name)) for name, own in forms.items()}
     return Lexicon(code, tuple(occupations), forms, female, male)
 
 

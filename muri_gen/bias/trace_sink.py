@@ -1,16 +1,22 @@
 """The bias_trace sink: OUT/bias/trace.json (per stage, per language and overall, amplification,
-bias ratio) and OUT/bias/<lang>.png per language for the report."""
+bias ratio) and OUT/bias/<lang>.png per language for the report.
+
+By default it also traces everything the generator wrote (rows the post-filter and curate rejected,
+and every candidate instruction): a dataset keeps a small, chosen share of what was generated, and
+what that choice does to the bias is part of the finding; the counting costs little beside generation.
+"""
 from __future__ import annotations
 
 import json
 import logging
+from itertools import chain
 from typing import ClassVar
 
 from pydantic import Field
 
 from muri_gen.bias.lexicons import OCCUPATIONS_FILE, LexiconError, read_occupations
 from muri_gen.bias.plots import plot_language
-from muri_gen.bias.trace import trace_rows
+from muri_gen.bias.trace import trace_rows, trace_run
 from muri_gen.component import Context
 from muri_gen.runner.layout import RunDir, safe_part, write_atomic
 from muri_gen.sinks import Sink, SinkConfig
@@ -26,6 +32,9 @@ class BiasTraceConfig(SinkConfig):
     ratio_steps: int = Field(default=10, ge=1,
                              description="points of the bias-ratio curve past 0: synthetic shares 0, 1/steps ... 1")
     plots: bool = Field(default=True, description="one PNG per language in OUT/bias/; False: trace.json only")
+    generated: bool = Field(default=True,
+                            description="also trace every generated candidate, kept or not (trace.json 'generated', "
+                                        "'discarded', 'selection'); False: the kept rows only")
 
 
 class BiasTraceSink(Sink):
@@ -44,12 +53,18 @@ class BiasTraceSink(Sink):
 
     def write(self, run: RunDir) -> None:
         config: BiasTraceConfig = self.config
-        trace = trace_rows(run.kept_records(), config.occupations, config.ci_samples, self.context.seed, config.ratio_steps)
+        options = (config.occupations, config.ci_samples, self.context.seed, config.ratio_steps)
+        if config.generated:
+            outcomes = chain(run.outcome_records("rejected"), run.outcome_records("errored"))
+            trace = trace_run(run.kept_records(), outcomes, *options)
+        else:
+            trace = trace_rows(run.kept_records(), *options)
         out = run.root / "bias"
         out.mkdir(parents=True, exist_ok=True)
         trace["plots"] = self._plots(trace, out) if config.plots else {}
         write_atomic(out / "trace.json", json.dumps(trace, indent=2, ensure_ascii=False).encode())
-        log.info("bias trace: %d rows, %d plots -> %s", trace["rows"], len(trace["plots"]), out)
+        generated = f" ({trace['generated']['rows']} generated)" if "generated" in trace else ""
+        log.info("bias trace: %d kept rows%s, %d plots -> %s", trace["rows"], generated, len(trace["plots"]), out)
 
     def _plots(self, trace: dict, out) -> dict[str, str]:
         """One plot per language: source vs generated, native text where a lexicon exists, else English."""

@@ -348,11 +348,32 @@ def bias(s: RunSummary) -> str:
             headline["stages"] = {name: stage.get("overall") for name, stage in stages.items() if isinstance(stage, dict)}
     rows = flatten(headline or data)
     html = table(["figure", "value"], rows) if rows else ""
+    if isinstance(data, dict) and isinstance(data.get("selection"), dict):
+        html += selection_table(data["selection"])
     for png in sorted(folder.glob("*.png")):
         uri = "data:image/png;base64," + base64.b64encode(png.read_bytes()).decode("ascii")
         html += f"<h3>{escape(png.stem)}</h3>" + image(uri, f"bias trace {png.stem}", "")
     pretty = escape(json.dumps(data, indent=1, ensure_ascii=False)[:200_000])
     return html + f"<details><summary>trace.json</summary><pre>{pretty}</pre></details>"
+
+
+def selection_table(selection: dict) -> str:
+    """What curation's choice did: each stage over the kept rows beside everything generated."""
+    def cell(digest: dict | None, languages: dict) -> str:
+        if not digest:
+            return "-"
+        share = "-" if digest["female_pct"] is None else f"{digest['female_pct']:.1f}%"
+        where = ", ".join(f"{lang} {d['occupations_with_evidence']}" for lang, d in languages.items()
+                          if d["occupations_with_evidence"])
+        return (f"occupations with evidence: {digest['occupations_with_evidence']} ({where or 'none'}); "
+                f"{digest['female']} F / {digest['male']} M windows; female {share}; {digest['texts']} texts")
+
+    rows = [[stage, *(cell(scopes[scope]["overall"], scopes[scope]["languages"]) for scope in ("kept", "generated")),
+             scopes.get("female_pct_kept_minus_generated")]
+            for stage, scopes in selection.items()]
+    return (note("Kept rows beside every generated candidate (kept + rejected by the post-filter or curate; "
+                 "bias/trace.json 'generated', 'discarded'):")
+            + table(["stage", "kept", "all generated", "female share, kept minus generated (points)"], rows))
 
 
 def human_eval(s: RunSummary) -> str:
