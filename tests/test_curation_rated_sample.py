@@ -100,3 +100,14 @@ def test_the_request_form_is_learnt_from_the_ratings_and_raises_the_kept_pairs_r
     assert all(values[f] == pytest.approx(overall, abs=1e-3) for f in set(forms()) - rated_forms)
     kept_with, kept_without = with_form.fitted["cross_validated"], without.fitted["cross_validated"]
     assert kept_with["kept_mean_alignment"] > kept_without["kept_mean_alignment"]
+
+
+def test_a_pair_rated_again_in_a_later_run_keeps_its_first_rating():
+    from muri_gen.report.evaluation import merge_rated
+
+    again = [{**RATED[0], "sample": "later", "ratings": {**RATED[0]["ratings"], "alignment": 1}},
+             {**RATED[1], "instruction": RATED[1]["instruction"] + " ", "sample": "later"},  # the same once stripped
+             {**RATED[2], "instruction": "¿Y otra pregunta?", "sample": "later"}]
+    merged, repeated = merge_rated(RATED[:5], again)
+    assert repeated == 2 and len(merged) == 6
+    assert merged[0] == RATED[0] and merged[-1]["instruction"] == "¿Y otra pregunta?"

@@ -137,7 +137,7 @@ def eval_calibrate(
     with the ratings. Use the file in a recipe: {stage: curate, calibration: FILE}."""
     import yaml
 
-    from muri_gen.report.evaluation import EvalError, calibrate, rated_pairs, read_rated_pairs
+    from muri_gen.report.evaluation import EvalError, calibrate, merge_rated, rated_pairs, read_rated_pairs
 
     if output_dir is None and not with_pairs:
         usage_error("give a run folder and its rated sheets, or rated pairs with --with-pairs")
@@ -145,10 +145,15 @@ def eval_calibrate(
         usage_error(f"give the rated sheets of {output_dir}")
     try:
         rated, count = rated_pairs(_run_dir(output_dir), sheets) if output_dir is not None else ([], 0)
+        earlier: list[dict] = []
         for path in with_pairs or []:
-            earlier = read_rated_pairs(path)
-            count += len({(r.get("sample"), r["language"]) for r in earlier})  # a sheet per run and language
-            rated = earlier + rated
+            pairs = read_rated_pairs(path)
+            count += len({(r.get("sample"), r["language"]) for r in pairs})  # a sheet per run and language
+            earlier += pairs
+        rated, repeated = merge_rated(earlier, rated)
+        if repeated:
+            typer.echo(f"{repeated} pairs of {output_dir} were rated before (same language, document and instruction): "
+                       "the earlier rating is kept")
         calibration = calibrate(rated, base, name or output.stem, count)
     except (EvalError, ValueError, OSError) as exc:
         fail(str(exc))

@@ -245,6 +245,21 @@ def rated_pairs(run: RunDir, paths: list[Path]) -> tuple[list[dict], int]:
     return rated, sheets
 
 
+def merge_rated(earlier: list[dict], new: list[dict]) -> tuple[list[dict], int]:
+    """``earlier`` then the pairs of ``new`` not rated before (same language, document and instruction:
+    another run can keep a pair again, and its sheet carries the earlier rating); and how many were dropped."""
+    def key(pair: dict) -> tuple:
+        return pair["language"], (pair.get("output") or "").strip(), (pair.get("instruction") or "").strip()
+
+    seen = {key(p) for p in earlier}
+    fresh = []
+    for pair in new:
+        if key(pair) not in seen:
+            seen.add(key(pair))
+            fresh.append(pair)
+    return earlier + fresh, len(new) - len(fresh)
+
+
 def read_rated_pairs(path: Path) -> list[dict]:
     """Rated pairs written by ``eval calibrate --save-pairs``, checked line by line."""
     rated = []
