@@ -39,8 +39,11 @@ def test_the_shipped_calibration_is_the_fit_to_the_sample_and_its_score_agrees_w
     assert refit.fitted["spearman"] == shipped.fitted["spearman"]
     # the target, on pairs the fit never saw (5-fold, folds by document)
     assert refit.fitted["cross_validated"]["spearman"] >= 0.4
-    # what the shipped weights give, recomputed from the stored signals
-    scores = [shipped.score(p["signals"]) for p in RATED]
+    # what the shipped weights give, recomputed from the stored signals and the request's form
+    from muri_gen.curation.request_form import request_form
+
+    scores = [shipped.score({**p["signals"], "request_form": shipped.form_value(request_form(p["instruction_en"]))})
+              for p in RATED]
     targets = [(p["ratings"]["alignment"] + p["ratings"]["instruction_correctness"]) / 2 for p in RATED]
     assert spearman(*zip(*[(s, t) for s, t in zip(scores, targets) if s is not None])) >= 0.4
 
