@@ -53,7 +53,9 @@ class CurateConfig(StageConfig):
                              description="a shipped calibration's name or a calibration file")
     weights: dict[str, float] | None = Field(default=None, description="override the calibration's")
     min_score: float | None = Field(default=None, ge=0, le=1,
-                                    description="overall score (0..1) a pair needs to be kept; None: the calibration's")
+                                    description="overall score (0..1) a pair needs to be kept, in every language (the "
+                                                "calibration's per-language thresholds give way; languages: sets "
+                                                "one); None: the calibration's")
     floors: dict[str, float] | None = Field(default=None, description="merged over the calibration's")
     languages: dict[str, Thresholds] | None = Field(default=None,
                                                     description="per language, merged over the calibration's")
@@ -243,8 +245,10 @@ def merged_calibration(config: CurateConfig) -> Calibration:
     update = {key: value for key, value in (("weights", config.weights), ("min_score", config.min_score)) if value is not None}
     if config.floors:
         update["floors"] = {**base.floors, **config.floors}
-    if config.languages:
-        update["languages"] = {**base.languages, **config.languages}
+    languages = base.languages
+    if config.min_score is not None:  # the recipe's threshold replaces the calibration's, its languages' too
+        languages = {code: own.model_copy(update={"min_score": None}) for code, own in languages.items()}
+    update["languages"] = {**languages, **(config.languages or {})}
     return Calibration.model_validate({**base.model_dump(), **update})
 
 
