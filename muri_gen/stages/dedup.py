@@ -84,11 +84,8 @@ def shingle_hashes(words: list[str], n: int) -> list[int]:
     joined = " ".join(words).encode("utf-8", "surrogatepass")
     if len(words) <= n:
         return [zlib.crc32(joined)]
-    if len(joined) == len(words) - 1 + sum(map(len, words)):  # one byte per character
-        sizes = map(len, words)
-    else:
-        sizes = (len(w.encode("utf-8", "surrogatepass")) for w in words)
-    starts = list(accumulate((size + 1 for size in sizes), initial=0))  # word i spans starts[i] .. starts[i+1]-1
+    # word i spans bytes starts[i] .. starts[i+1]-1 (tokens hold no space: the encoded text splits back into them)
+    starts = list(accumulate((len(word) + 1 for word in joined.split(b" ")), initial=0))
     view = memoryview(joined)
     return [zlib.crc32(view[start : end - 1]) for start, end in zip(starts, starts[n:])]
 
