@@ -8,6 +8,7 @@ the first failing rule is the rejection reason.
 """
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterator
 from itertools import compress
@@ -26,7 +27,8 @@ _ELLIPSIS = regex.compile(r"(\.\.\.|…)\s*$")
 _PUNCT_OR_SYMBOL = regex.compile(r"[\p{P}\p{S}]")
 _DIGIT = regex.compile(r"\p{Nd}")
 _LETTERLESS_LINE = regex.compile(r"(?m)^[^\p{L}\n]*$")  # on words one per line: a word without a letter
-_SPACE = regex.compile(r"\s")
+# Unicode White_Space, as regex's \s (re's \s adds the separators U+001C-U+001F); re finds it ~2x faster
+_SPACE = re.compile(r"[^\S\x1c-\x1f]")
 _LOREM = regex.compile(r"lorem ipsum", regex.IGNORECASE)
 
 
@@ -137,7 +139,7 @@ class QualityFilter(FilterStage):
         lines = [line for line in text.split("\n") if line.strip()]
         words = self.segmenter.words(text, script)
         n_words = len(words)
-        visible = len(_SPACE.sub("", text)) or 1
+        visible = len(text) - len(_SPACE.findall(text)) or 1
         stats = {
             "chars": len(text),
             "words": n_words,
