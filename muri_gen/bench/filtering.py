@@ -96,20 +96,26 @@ FULL_CHAIN = """\
 """
 
 
-def run_ours(corpus: Path, stages: str, out: Path) -> dict:
-    """Our chain through the runner in a fresh single-threaded process (its peak RSS is its own)."""
-    shutil.rmtree(out, ignore_errors=True)
-    out.mkdir(parents=True)
+def write_recipe(corpus: Path, stages: str, out: Path, shard_size: int = 2000, batch_size: int = 256) -> Path:
+    """out/recipe.yaml: the stages over the corpus on lid.176, the run in out/run."""
+    out.mkdir(parents=True, exist_ok=True)
     recipe = out / "recipe.yaml"
     recipe.write_text(textwrap.dedent(f"""\
         name: bench
         input: {{path: {corpus}}}
         output: {{dir: {out / 'run'}}}
-        executor: {{shard_size: 2000, batch_size: 256}}
+        executor: {{shard_size: {shard_size}, batch_size: {batch_size}}}
         backends:
           lid: {{kind: lid, type: fasttext}}
         stages:
         """) + stages)
+    return recipe
+
+
+def run_ours(corpus: Path, stages: str, out: Path) -> dict:
+    """Our chain through the runner in a fresh single-threaded process (its peak RSS is its own)."""
+    shutil.rmtree(out, ignore_errors=True)
+    recipe = write_recipe(corpus, stages, out)
     env = {**os.environ, "OMP_NUM_THREADS": "1", "TQDM_DISABLE": "1"}
     done = subprocess.run([sys.executable, "-c", OUR_RUN, str(recipe)], capture_output=True, text=True, env=env,
                           cwd=Path(__file__).resolve().parents[2])
