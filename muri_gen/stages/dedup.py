@@ -35,7 +35,7 @@ from muri_gen.stages.base import Stage, StageConfig
 
 log = logging.getLogger("muri_gen")
 _TOKENS = regex.compile(r"[\p{L}\p{M}\p{N}]+")
-_CHUNK = 2000  # records hashed together (one numpy pass per permutation)
+_CHUNK = 2000  # records the in-order pass decides together (one SQLite probe for their keys)
 DUPLICATES_FILE = "duplicates.jsonl"
 REPEATED_LINES_FILE = "repeated_lines.json"
 
