@@ -150,9 +150,10 @@ def icu_pieces(breaker, text: str) -> list[str]:
     beyond the Basic Multilingual Plane (an emoji, a rare Han character) comes before them.
     """
     breaker.setText(text)
+    ends = list(breaker)
     encoded = text.encode("utf-16-le", "surrogatepass")
-    pieces, start = [], 0
-    for end in breaker:
-        pieces.append(encoded[start * 2 : end * 2].decode("utf-16-le", "surrogatepass"))
-        start = end
+    if len(encoded) == 2 * len(text):  # every character in the Basic Multilingual Plane: code units are indices
+        pieces = [text[start:end] for start, end in zip([0, *ends], ends)]
+    else:
+        pieces = [encoded[start * 2 : end * 2].decode("utf-16-le", "surrogatepass") for start, end in zip([0, *ends], ends)]
     return [piece for piece in pieces if piece]

@@ -177,6 +177,14 @@ def test_pii_is_redacted_with_placeholders_and_counted():
     assert redact("IBAN ES00 2100 0418 4502 0005 1332, tarjeta 4111 1111 1111 1112", list(KINDS))[1] == {}
 
 
+def test_pii_scans_skipped_by_what_a_text_lacks_still_find_their_kind():
+    # no decimal digit: the IPv6 address is found through its colons, the e-mail through its @
+    assert redact("server dead:beef::cafe, mail ana@ejemplo.org", list(KINDS)) == (
+        "server <IP_ADDRESS>, mail <EMAIL>", {"ip_address": 1, "email": 1})
+    # digits of another script count as digits: a phone number in Devanagari digits still reaches the phone pattern
+    assert redact("फ़ोन +९१ ९८७६५ ४३२१०", list(KINDS)) == ("फ़ोन <PHONE>", {"phone": 1})
+
+
 @pytest.mark.parametrize("code", SCRIPTS)
 def test_pii_leaves_real_text_alone(corpus, code):
     for text in corpus[code]:

@@ -66,6 +66,10 @@ def test_ray_gives_the_local_rows_and_resumes(ray_cluster, tmp_path, write_jsonl
     assert ray_run[0] == local[0]  # kept rows, row for row, in order
     assert ray_run[1:] == local[1:]
     assert all(r["upper"] == r["text"].upper() for r in ray_run[0])
+    # dedup's fit read shard sketches the Ray workers of the segment before it made, in parallel
+    shards = RunDir(tmp_path / "ray").shard_count()
+    assert (f"dedup: {shards} of {shards} shard sketches made by the workers before it, 0 at the fit"
+            in RunDir(tmp_path / "ray").log.read_text())
 
     # resume: forget some finished shards of the last two segments; Ray redoes only those
     run = RunDir(tmp_path / "ray")

@@ -135,10 +135,31 @@ def fit_barrier(component, resolved: ResolvedRecipe, run_dir: RunDir, segment: i
             yield from read_jsonl(run_dir.shard_path(segment - 1, shard))
 
     try:
-        stage.fit(all_records(), state_dir)
+        if component.cls.sketched:
+            stage.fit_sketches(sketches(stage, run_dir, segment, shards), state_dir)
+        else:
+            stage.fit(all_records(), state_dir)
     finally:
         context.close()
     write_atomic(marker, b"")
+    shutil.rmtree(state_dir / "sketches", ignore_errors=True)
+
+
+def sketches(stage, run_dir: RunDir, segment: int, shards: int) -> list[Path]:
+    """Every shard's sketch for a sketched barrier stage, in shard order. The workers of the segment
+    before it wrote them; a missing one is made here (the stage reads the input split, the shard was
+    written by an older version, or a retry of errored records removed the stage's state)."""
+    paths, made_here = [], 0
+    for shard in range(shards):
+        path = run_dir.sketch_path(stage.id, shard)
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            stage.sketch(list(read_jsonl(run_dir.shard_path(segment - 1, shard))), path)
+            made_here += 1
+        paths.append(path)
+    log.info("stage %s: %d of %d shard sketches made by the workers before it, %d at the fit",
+             stage.id, shards - made_here, shards, made_here)
+    return paths
 
 
 def merge_stats(run_dir: RunDir, segments: int, shards: int, seconds: dict) -> dict:
@@ -299,7 +320,9 @@ def run_recipe(resolved: ResolvedRecipe, retry_errored: bool = False, memory: Me
                 total = sum(
                     json.loads(run_dir.shard_stats(segment - 1, s).read_text())["kept"] for s in pending
                 )
-                executor.run_segment(SegmentPlan(segment, group, resolved, str(run_dir.root)), pending, total)
+                following = groups[segment][0] if segment < len(groups) else None
+                sketch = following if following is not None and following.cls.sketched else None
+                executor.run_segment(SegmentPlan(segment, group, resolved, str(run_dir.root), sketch), pending, total)
             seconds[f"segment_{segment}"] = round(time.perf_counter() - started, 3)
         stats = merge_stats(run_dir, len(groups), shards, seconds)
         write_atomic(run_dir.stats, json.dumps(stats, indent=2, ensure_ascii=False).encode())

@@ -7,7 +7,7 @@
     OUT/errored/*.jsonl         every errored record with its stage and error
     OUT/work/input/             the input cut into shards (segment 0)
     OUT/work/seg-N/             each segment's kept records per shard, per-shard stats, .done markers
-    OUT/work/state/             barrier stages' fitted state
+    OUT/work/state/             barrier stages' fitted state (and the shards' sketches, until the fit)
     OUT/cache/                  request and translation caches, a file per writing process (replayed on resume)
     sinks write beside these: dataset/, bias/, report.html
 """
@@ -120,6 +120,10 @@ class RunDir:
 
     def state_dir(self, stage_id: str) -> Path:
         return self.work / "state" / safe_part(stage_id)
+
+    def sketch_path(self, stage_id: str, shard: int) -> Path:
+        """A sketched barrier stage's sketch of one shard of its input (see Stage.sketched)."""
+        return self.state_dir(stage_id) / "sketches" / f"{SHARD_NAME.format(shard)}.npz"
 
     def is_done(self, segment: int, shard: int) -> bool:
         return self.marker(segment, shard).exists()

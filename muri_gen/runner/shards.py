@@ -31,6 +31,7 @@ class SegmentPlan:
     stages: list[Component]
     resolved: ResolvedRecipe
     run_root: str
+    sketch: Component | None = None  # the next segment's barrier stage, when it is sketched: sketch each shard written
 
 
 @dataclass
@@ -142,6 +143,8 @@ class ShardProcessor:
         self.run_dir = RunDir(plan.run_root)
         self.context = RunContext(plan.resolved, self.run_dir)
         self.stages = [(c.id, c.cls(c.config, self.context, c.id)) for c in plan.stages]
+        sketch = plan.sketch
+        self.sketcher = sketch.cls(sketch.config, self.context, sketch.id) if sketch else None  # needs no setup
         try:
             for _, stage in self.stages:
                 stage.setup()
@@ -154,8 +157,13 @@ class ShardProcessor:
         if self.run_dir.is_done(self.plan.segment, shard):
             return
         records = list(read_jsonl(self.run_dir.shard_path(self.plan.segment - 1, shard)))
-        write_shard(self.run_dir, self.plan.segment, shard, *process_records(
-            self.stages, records, self.plan.resolved.recipe.executor.batch_size, self.advance))
+        kept, rejected, errored, stats = process_records(
+            self.stages, records, self.plan.resolved.recipe.executor.batch_size, self.advance)
+        if self.sketcher is not None:  # before the shard's .done marker: a finished shard has its sketch
+            path = self.run_dir.sketch_path(self.sketcher.id, shard)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.sketcher.sketch(kept, path)
+        write_shard(self.run_dir, self.plan.segment, shard, kept, rejected, errored, stats)
 
     def close(self) -> None:
         for _, stage in self.stages:
@@ -181,6 +189,8 @@ def write_failed_shard(plan: SegmentPlan, shard: int, error: str) -> None:
     """
     run_dir = RunDir(plan.run_root)
     stage_id = plan.stages[0].id
+    if plan.sketch is not None:  # a worker may have sketched the records it then failed on
+        run_dir.sketch_path(plan.sketch.id, shard).unlink(missing_ok=True)
     records = list(read_jsonl(run_dir.shard_path(plan.segment - 1, shard)))
     errored = [{"id": r["id"], "stage": stage_id, "error": error, "language": language_of(r), "record": r}
                for r in records]

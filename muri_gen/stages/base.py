@@ -44,6 +44,10 @@ class Stage:
     resources: ClassVar[Resources] = Resources()
     # a barrier stage needs to see every record (in shard order) through fit() before process()
     barrier: ClassVar[bool] = False
+    # a sketched barrier stage fits in two steps instead: sketch() per shard, run by the workers of the
+    # segment before it as they write the shard (in parallel, any order), then fit_sketches() over the
+    # sketches in shard order (one cheap pass that reads no record)
+    sketched: ClassVar[bool] = False
 
     def __init__(self, config: StageConfig, context: Context, stage_id: str | None = None):
         self.config = config
@@ -73,6 +77,14 @@ class Stage:
     def fit(self, records: Iterable[dict], state_dir: Path) -> None:
         """Barrier stages only: see every record once and write the decision state to state_dir."""
         raise NotImplementedError(f"{self.name} is not a barrier stage")
+
+    def sketch(self, records: list[dict], path: Path) -> None:
+        """Sketched barrier stages: what fit_sketches needs of one shard's records, written to path."""
+        raise NotImplementedError(f"{self.name} is not a sketched barrier stage")
+
+    def fit_sketches(self, sketches: list[Path], state_dir: Path) -> None:
+        """Sketched barrier stages: read every shard's sketch in shard order, write the decision state."""
+        raise NotImplementedError(f"{self.name} is not a sketched barrier stage")
 
     def process(self, records: list[dict]) -> list[Outcome]:
         raise NotImplementedError

@@ -1,10 +1,12 @@
 """Deduplication across the whole run: exact (normalised-text hash) and near (MinHash LSH).
 
-A barrier stage: ``fit`` reads every record in shard order, so the first occurrence wins and the
-same input always drops the same records. Its working state (one row per kept document: exact
-hash, LSH band keys, MinHash signature) lives in an SQLite file in the state folder, not in
-memory, so memory stays flat however large the corpus; only the dropped ids (with the id they
-duplicate) are kept for ``process``.
+A sketched barrier stage: the costly part of the fit (words, exact hashes, MinHash signatures, line
+hashes) is a ``sketch`` of each shard, made by the workers of the segment before as they write the
+shard, in parallel; ``fit_sketches`` then reads the sketches in shard order, so the first occurrence
+wins and the same input always drops the same records, whichever worker sketched which shard. Its
+working state (one row per kept document: exact hash, LSH band keys, MinHash signature) lives in an
+SQLite file in the state folder, not in memory, so memory stays flat however large the corpus (a
+sketch holds one shard); only the dropped ids (with the id they duplicate) are kept for ``process``.
 
 It also counts, per kept document, its distinct lines: a line that many documents share is a
 header, footer or navigation template of the source (``repeated_line_min_docs``), and
@@ -12,27 +14,28 @@ header, footer or navigation template of the source (``repeated_line_min_docs``)
 """
 from __future__ import annotations
 
+import io
 import json
 import logging
 import sqlite3
 import zlib
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
-from itertools import accumulate, chain, islice
+from collections.abc import Iterable
+from itertools import accumulate, chain
 from pathlib import Path
 
 import numpy as np
 import regex
-from datasketch import MinHash
 from pydantic import Field, model_validator
 
 from muri_gen.text import UNSPACED_SCRIPTS, dominant_script
 from muri_gen.record import Outcome, Rejected, stable_hash
+from muri_gen.runner.layout import write_atomic
 from muri_gen.stages.base import Stage, StageConfig
 
 log = logging.getLogger("muri_gen")
 _TOKENS = regex.compile(r"[\p{L}\p{M}\p{N}]+")
-_CHUNK = 2000  # records hashed together (MinHash.bulk shares the permutations)
+_CHUNK = 2000  # records the in-order pass decides together (one SQLite probe for their keys)
 DUPLICATES_FILE = "duplicates.jsonl"
 REPEATED_LINES_FILE = "repeated_lines.json"
 
@@ -81,23 +84,22 @@ def shingle_hashes(words: list[str], n: int) -> list[int]:
     joined = " ".join(words).encode("utf-8", "surrogatepass")
     if len(words) <= n:
         return [zlib.crc32(joined)]
-    if len(joined) == len(words) - 1 + sum(map(len, words)):  # one byte per character
-        sizes = map(len, words)
-    else:
-        sizes = (len(w.encode("utf-8", "surrogatepass")) for w in words)
-    starts = list(accumulate((size + 1 for size in sizes), initial=0))  # word i spans starts[i] .. starts[i+1]-1
+    # word i spans bytes starts[i] .. starts[i+1]-1 (tokens hold no space: the encoded text splits back into them)
+    starts = list(accumulate((len(word) + 1 for word in joined.split(b" ")), initial=0))
     view = memoryview(joined)
     return [zlib.crc32(view[start : end - 1]) for start, end in zip(starts, starts[n:])]
 
 
 class Signatures:
     """MinHash signatures of many documents at once, the same values as datasketch's ``MinHash``
-    (its default scheme: the hashes mixed once, then one affine permutation each, in uint32) with
-    every document's shingles permuted in one numpy pass per permutation."""
+    (2.x's default scheme: the hashes mixed once, then one affine permutation each, in uint32, drawn
+    as it draws them from seed 1) with every document's shingles permuted in one numpy pass per
+    permutation. datasketch itself is not imported: it pulls in scipy (half a second per process)."""
 
-    def __init__(self, num_perm: int):
-        reference = MinHash(num_perm=num_perm, hashfunc=zlib.crc32)
-        self.a, self.b = (np.asarray(p, dtype=np.uint32) for p in reference.permutations)
+    def __init__(self, num_perm: int, seed: int = 1):
+        draw = np.random.RandomState(seed)
+        self.a = draw.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)  # odd: a bijection
+        self.b = draw.randint(0, 1 << 32, num_perm, dtype=np.uint32)
 
     @staticmethod
     def mix(hashes: np.ndarray) -> np.ndarray:
@@ -227,9 +229,9 @@ class DuplicateIndex:
                 return {"duplicate_of": other_id, "kind": "near", "similarity": round(similarity, 3)}
         return None
 
-    def count_lines(self, texts: list[str]) -> None:
-        """Count, per distinct line, the documents it is in."""
-        counts = Counter(key for text in texts for key in {line_key(line) for line in text.split("\n") if line.strip()})
+    def count_lines(self, documents: list[np.ndarray]) -> None:
+        """Count, per distinct line, the documents it is in (each document's distinct line keys)."""
+        counts = Counter(chain.from_iterable(keys.tolist() for keys in documents))
         self.db.executemany("INSERT INTO lines VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET docs = docs + excluded.docs",
                             counts.items())
 
@@ -240,43 +242,64 @@ class DuplicateIndex:
         self.db.close()
 
 
-def chunks(records: Iterable[dict], size: int) -> Iterator[list[dict]]:
-    iterator = iter(records)
-    while chunk := list(islice(iterator, size)):
-        yield chunk
-
-
 class Deduplicate(Stage):
     name = "dedup"
     reads = ("text",)
     writes = ("text",)  # template lines removed
     Config = DedupConfig
     barrier = True
+    sketched = True
 
-    def fit(self, records: Iterable[dict], state_dir: Path) -> None:
+    def sketch(self, records: list[dict], path: Path) -> None:
+        """What the fit needs of one shard, in record order: ids, languages, exact keys, MinHash
+        signatures and each document's distinct line keys (flat, with a count per document)."""
+        config = self.config
+        words = [tokens(r["text"], r.get("script") or dominant_script(r["text"])[0]) for r in records]
+        arrays = {"ids": np.array([r["id"] for r in records], dtype=str),
+                  "languages": np.array([r.get("language") or "und" for r in records], dtype=str)}
+        if config.repeated_line_min_docs:
+            lines = [{line_key(line) for line in r["text"].split("\n") if line.strip()} for r in records]
+            arrays["line_counts"] = np.fromiter(map(len, lines), dtype=np.int64, count=len(lines))
+            arrays["line_keys"] = np.fromiter(chain.from_iterable(lines), dtype=np.int64)
+        if config.exact:
+            arrays["exact"] = np.fromiter(map(exact_key, words), dtype=np.int64, count=len(words))
+        if config.near:
+            arrays["signatures"] = (Signatures(config.num_perm).of([shingle_hashes(w, config.shingle) for w in words])
+                                    if records else np.empty((0, config.num_perm), dtype=np.uint32))
+        buffer = io.BytesIO()
+        np.savez(buffer, **arrays)
+        write_atomic(path, buffer.getvalue())
+
+    def fit_sketches(self, sketches: list[Path], state_dir: Path) -> None:
+        """The in-order pass over every shard's sketch: the first occurrence wins."""
         config = self.config
         index = DuplicateIndex(state_dir / "index.sqlite", config)
-        minhash = Signatures(config.num_perm)
         shared_ids = 0
         with open(state_dir / DUPLICATES_FILE, "w", encoding="utf-8") as out:
-            for chunk in chunks(records, _CHUNK):
-                words = [tokens(r["text"], r.get("script") or dominant_script(r["text"])[0]) for r in chunk]
-                signatures = minhash.of([shingle_hashes(w, config.shingle) for w in words]) if config.near else None
-                keys = [exact_key(w) for w in words] if config.exact else None
-                found = index.check_chunk([r["id"] for r in chunk], keys, signatures,
-                                          [r.get("language") or "und" for r in chunk])
-                kept_texts = []
-                for record, duplicate in zip(chunk, found):
-                    if duplicate and duplicate["duplicate_of"] == record["id"]:
-                        # an input that repeats its own ids: process() tells records apart by id only
-                        shared_ids += 1
-                    elif duplicate:
-                        out.write(json.dumps({"id": record["id"], **duplicate}, ensure_ascii=False) + "\n")
-                        continue
-                    kept_texts.append(record["text"])
-                if config.repeated_line_min_docs:
-                    index.count_lines(kept_texts)
-                index.db.commit()
+            for path in sketches:
+                with np.load(path) as sketch:
+                    ids, languages = sketch["ids"].tolist(), sketch["languages"].tolist()
+                    keys = sketch["exact"].tolist() if config.exact else None
+                    signatures = sketch["signatures"] if config.near else None
+                    if config.repeated_line_min_docs:
+                        line_keys = np.split(sketch["line_keys"], np.cumsum(sketch["line_counts"])[:-1])
+                for start in range(0, len(ids), _CHUNK):
+                    stop = start + _CHUNK
+                    found = index.check_chunk(ids[start:stop], keys[start:stop] if keys is not None else None,
+                                              signatures[start:stop] if signatures is not None else None,
+                                              languages[start:stop])
+                    kept = []
+                    for i, duplicate in enumerate(found, start):
+                        if duplicate and duplicate["duplicate_of"] == ids[i]:
+                            # an input that repeats its own ids: process() tells records apart by id only
+                            shared_ids += 1
+                        elif duplicate:
+                            out.write(json.dumps({"id": ids[i], **duplicate}, ensure_ascii=False) + "\n")
+                            continue
+                        kept.append(i)
+                    if config.repeated_line_min_docs:
+                        index.count_lines([line_keys[i] for i in kept])
+                    index.db.commit()
         repeated = index.repeated_lines(config.repeated_line_min_docs) if config.repeated_line_min_docs else []
         (state_dir / REPEATED_LINES_FILE).write_text(json.dumps(repeated))
         index.close()

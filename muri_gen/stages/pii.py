@@ -63,6 +63,15 @@ PATTERNS: dict[str, tuple[regex.Pattern, Callable[[str], bool] | None]] = {
     "phone": (regex.compile(r"(?<![\p{L}\p{N}_+])(?:\+|00)?\(?\d[\d ().\-/]{6,18}\d" + _NOT_WORD_AFTER), _phone_ok),
 }
 
+_HAS_DIGIT = regex.compile(r"\d").search
+# what a text must hold for a kind's pattern to match anywhere in it: most texts skip most scans
+# (the IP pattern's IPv6 branch is the costly one: ~70% of the stage's time on UDHR documents)
+_CAN_MATCH: dict[str, Callable[[str], object]] = {
+    "email": lambda text: "@" in text,
+    "iban": _HAS_DIGIT, "credit_card": _HAS_DIGIT, "phone": _HAS_DIGIT,
+    "ip_address": lambda text: ":" in text or _HAS_DIGIT(text),
+}
+
 
 class PIIConfig(StageConfig):
     kinds: list[str] = Field(default_factory=lambda: list(KINDS), description="which kinds to redact, in this order")
@@ -73,6 +82,8 @@ class PIIConfig(StageConfig):
 def redact(text: str, kinds: list[str], placeholder: str = "<{KIND}>") -> tuple[str, Counter]:
     counts: Counter = Counter()
     for kind in kinds:
+        if not _CAN_MATCH[kind](text):
+            continue
         pattern, valid = PATTERNS[kind]
         token = placeholder.replace("{KIND}", kind.upper())
 

@@ -8,6 +8,7 @@ the first failing rule is the rejection reason.
 """
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterator
 from itertools import compress
@@ -25,8 +26,9 @@ _BULLET = regex.compile(r"^\s*([-*•·‣◦▪►–—>]|\d{1,3}[.)])\s")
 _ELLIPSIS = regex.compile(r"(\.\.\.|…)\s*$")
 _PUNCT_OR_SYMBOL = regex.compile(r"[\p{P}\p{S}]")
 _DIGIT = regex.compile(r"\p{Nd}")
-_LETTER = regex.compile(r"\p{L}")
-_SPACE = regex.compile(r"\s")
+_LETTERLESS_LINE = regex.compile(r"(?m)^[^\p{L}\n]*$")  # on words one per line: a word without a letter
+# Unicode White_Space, as regex's \s (re's \s adds the separators U+001C-U+001F); re finds it ~2x faster
+_SPACE = re.compile(r"[^\S\x1c-\x1f]")
 _LOREM = regex.compile(r"lorem ipsum", regex.IGNORECASE)
 
 
@@ -137,13 +139,14 @@ class QualityFilter(FilterStage):
         lines = [line for line in text.split("\n") if line.strip()]
         words = self.segmenter.words(text, script)
         n_words = len(words)
-        visible = len(_SPACE.sub("", text)) or 1
+        visible = len(text) - len(_SPACE.findall(text)) or 1
         stats = {
             "chars": len(text),
             "words": n_words,
             "mean_word_length": round(sum(map(len, words)) / n_words, 3) if n_words else 0.0,
             "symbol_word_ratio": round((text.count("#") + text.count("...") + text.count("…")) / max(n_words, 1), 4),
-            "alpha_words_frac": round(sum(1 for found in map(_LETTER.search, words) if found) / n_words, 4)
+            # one regex pass over the words, one per line, instead of one search per word
+            "alpha_words_frac": round((n_words - len(_LETTERLESS_LINE.findall("\n".join(words)))) / n_words, 4)
             if n_words else 0.0,
             "digit_frac": round(len(_DIGIT.findall(text)) / visible, 4),
             "punct_frac": round(len(_PUNCT_OR_SYMBOL.findall(text)) / visible, 4),
