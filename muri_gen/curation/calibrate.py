@@ -180,7 +180,7 @@ def fit(pairs: list[RatedPair], base: Calibration, name: str, sheets: int = 0, s
     """A calibration fitted to the rated pairs, keeping the base's floors; ``fitted`` says how well it agrees."""
     if len(pairs) < 10:
         raise ValueError(f"{len(pairs)} rated pairs with signals: calibrating needs at least 10")
-    pairs = with_form_values(pairs, fit_form_values(pairs))
+    pairs = with_form_values(pairs, fit_form_values(pairs))  # what the fit gives them, also judged usable or not
     usable = [s for s in SIGNALS if sum(p.signals.get(s) is not None for p in pairs) >= len(pairs) / 2]
     if not usable:
         raise ValueError("no signal is present on half of the rated pairs: were they scored by the curate stage?")
