@@ -28,6 +28,10 @@ def test_questions_and_exclamations_get_their_opening_marks(text, expected):
     ("Como se diz isto?", "por", "Como se diz isto?"),
     ("¿Quale è la legge contro lo schiavismo? ¡Ciao!", "ita", "Quale è la legge contro lo schiavismo? Ciao!"),
     ("¿Cal é a lei?", "glg", "¿Cal é a lei?"),  # Galician's norm allows the opening mark
+    ("Quin és la llei de la llibertat de reunió?", "cat", "Quina és la llei de la llibertat de reunió?"),
+    ("Quins sa les llibertats? Quin és el dret de canviar la nacionalitat?", "cat",
+     "Quines són les llibertats? Quin és el dret de canviar la nacionalitat?"),
+    ("Diu quin és la llei.", "cat", "Diu quin és la llei."),  # not a question: left alone
 ])
 def test_a_relative_clause_opening_a_question_becomes_the_interrogative(text, language, expected):
     assert polish_questions(text, language) == expected
@@ -43,6 +47,9 @@ def test_apertium_into_spanish_opens_its_questions_and_other_targets_drop_them()
     assert dropped_word.startswith("¿Qué la ley") and "  " not in dropped_word  # Apertium left a double space
     [catalan] = apertium.translate_batch(["O que é a liberdade de associação?"], "por", "cat")
     assert catalan == "Què és la llibertat d'associació?"
+    which = apertium.translate_batch(["Qual é a lei da liberdade de reunião?", "Quais são os direitos das mulheres?"],
+                                     "por", "cat")
+    assert which == ["Quina és la llei de la llibertat de reunió?", "Quins són els drets de les dones?"]
     [galician] = apertium.translate_batch(["Qual é a lei contra a escravidão?"], "por", "glg")
     assert galician == "Cal é a lei contra a escravitude?"  # Galician's norm leaves the opening mark optional
     [italian] = apertium.translate_batch(["¿Cuál es la ley contra la esclavitud? ¡Hola!"], "spa", "ita")
