@@ -26,12 +26,16 @@ def test_questions_and_exclamations_get_their_opening_marks(text, expected):
     ("El que és la llibertat d'associació?", "cat", "Què és la llibertat d'associació?"),
     ("El que diu és cert.", "cat", "El que diu és cert."),
     ("Como se diz isto?", "por", "Como se diz isto?"),
-    ("¿Quale è la legge contro lo schiavismo? ¡Ciao!", "ita", "Quale è la legge contro lo schiavismo? Ciao!"),
+    ("¿Quale è la legge contro lo schiavismo? ¡Ciao!", "ita", "Qual è la legge contro lo schiavismo? Ciao!"),
     ("¿Cal é a lei?", "glg", "¿Cal é a lei?"),  # Galician's norm allows the opening mark
     ("Quin és la llei de la llibertat de reunió?", "cat", "Quina és la llei de la llibertat de reunió?"),
     ("Quins sa les llibertats? Quin és el dret de canviar la nacionalitat?", "cat",
      "Quines són les llibertats? Quin és el dret de canviar la nacionalitat?"),
     ("Diu quin és la llei.", "cat", "Diu quin és la llei."),  # not a question: left alone
+    ("Che è la lettera di Groucho Marx? Quale è il primo libro?", "ita",
+     "Che cos'è la lettera di Groucho Marx? Qual è il primo libro?"),
+    ("Qu'est-ce que est la lettre? Qu'est-ce que est un droit? Quel est la loi? Quels sont les droits?", "fra",
+     "Qu'est-ce que la lettre? Qu'est-ce qu'un droit? Quelle est la loi? Quels sont les droits?"),
 ])
 def test_a_relative_clause_opening_a_question_becomes_the_interrogative(text, language, expected):
     assert polish_questions(text, language) == expected
@@ -53,4 +57,6 @@ def test_apertium_into_spanish_opens_its_questions_and_other_targets_drop_them()
     [galician] = apertium.translate_batch(["Qual é a lei contra a escravidão?"], "por", "glg")
     assert galician == "Cal é a lei contra a escravitude?"  # Galician's norm leaves the opening mark optional
     [italian] = apertium.translate_batch(["¿Cuál es la ley contra la esclavitud? ¡Hola!"], "spa", "ita")
-    assert italian == "Quale è la legge contro lo schiavismo? Ciao!"  # Apertium kept Spanish's marks
+    assert italian == "Qual è la legge contro lo schiavismo? Ciao!"  # Apertium kept Spanish's marks
+    [french] = apertium.translate_batch(["¿Qué es la carta? ¿Cuál es la ley contra la esclavitud?"], "spa", "fra")
+    assert french.startswith("Qu'est-ce que la lettre? Quelle est la loi contre ")

@@ -8,9 +8,12 @@ asociación?" (Spanish), "El que és la llibertat d'associació?" (Catalan) for 
 "Què és...?". Raters marked each of these down. The other way round, a language translated through
 Spanish keeps Spanish's marks (Apertium spa->ita: "¿Quale è la legge?"; all six Italian pairs of a
 demo run opened so): they go, except where the norm allows them (Galician, Asturian).
-Catalan's "which" agrees with the noun it asks about, Portuguese's "qual"/"quais" does not, so
-"Qual é a lei...?" comes back "Quin és la llei...?" (raters marked it down in two kept pairs of three)
-and "Quais são os direitos?" "Quins sa els drets?": the article after the verb decides the form.
+Through Spanish, "¿Qué es...?" comes back "Che è...?" in Italian and "Qu'est-ce que est...?" in
+French, and "¿Cuál es...?" "Quale è...?": each opening is replaced by the language's own.
+Catalan's and French's "which" agrees with the noun it asks about, Portuguese's "qual" and
+Spanish's "cuál" do not, so "Qual é a lei...?" comes back "Quin és la llei...?" (raters marked it
+down in two kept pairs of three) and "¿Cuál es la ley?" "Quel est la loi?": the article after the
+verb decides the form (a plural article or an elided one says nothing of the gender in French).
 """
 from __future__ import annotations
 
@@ -24,10 +27,15 @@ STRAY_MARKS = re.compile("[¿¡]")
 INTERROGATIVES = {"spa": {"como": "cómo", "cual": "cuál", "cuales": "cuáles", "que": "qué", "quien": "quién",
                           "quienes": "quiénes", "cuanto": "cuánto", "cuanta": "cuánta", "cuantos": "cuántos",
                           "cuantas": "cuántas"}}
-RELATIVE_OPENINGS = {"spa": ("lo que", "qué"), "cat": ("el que", "què")}  # "Lo que es...?" -> "Qué es...?"
-# Catalan interrogative + copula (Apertium's "sa" is its por->cat "são") + article -> the agreeing pair
+OPENINGS = {"spa": (("lo que", "qué"),), "cat": (("el que", "què"),),  # question openings: (translator's, the norm's)
+            "ita": (("che è", "che cos'è"), ("quale è", "qual è")),
+            "fra": (("qu'est-ce que est un", "qu'est-ce qu'un"), ("qu'est-ce que est une", "qu'est-ce qu'une"),
+                    ("qu'est-ce que est", "qu'est-ce que"))}
+# interrogative + copula (Apertium's "sa" is its por->cat "são") + article -> the agreeing pair
 AGREEMENT = {"cat": (re.compile(r"(quin|quins|quina|quines) (és|són|sa) (el|la|els|les)\b", re.IGNORECASE),
-                     {"el": ("quin", "és"), "la": ("quina", "és"), "els": ("quins", "són"), "les": ("quines", "són")})}
+                     {"el": ("quin", "és"), "la": ("quina", "és"), "els": ("quins", "són"), "les": ("quines", "són")}),
+             "fra": (re.compile(r"(quel|quelle|quels|quelles) (est|sont) (le|la)\b", re.IGNORECASE),
+                     {"le": ("quel", "est"), "la": ("quelle", "est")})}
 SENTENCE = re.compile(r"[^.?!]*[.?!]+[\"'»”)]*\s*|[^.?!]+$")
 LEAD = re.compile(r"\s*[\"'«“(]*")
 FIRST_WORD = re.compile(r"^(\w+)")
@@ -37,7 +45,7 @@ def polish_questions(text: str, language: str) -> str:
     """The text with its questions spelled as the language spells them."""
     if language not in MARKED and language not in OPTIONAL_MARKS:
         text = STRAY_MARKS.sub("", text)
-    if language not in MARKED and language not in RELATIVE_OPENINGS:
+    if language not in MARKED and language not in OPENINGS:
         return text
     return "".join(_question(sentence, language) for sentence in SENTENCE.findall(text))
 
@@ -57,9 +65,10 @@ def _question(sentence: str, language: str) -> str:
 
 
 def _interrogative(question: str, language: str) -> str:
-    relative = RELATIVE_OPENINGS.get(language)
-    if relative and question.lower().startswith(relative[0] + " "):
-        question = _cased(relative[1], question) + question[len(relative[0]):]
+    for wrong, right in OPENINGS.get(language, ()):
+        if question.lower().startswith(wrong + " "):
+            question = _cased(right, question) + question[len(wrong):]
+            break
     if language in AGREEMENT:
         pattern, forms = AGREEMENT[language]
         question = pattern.sub(lambda m: _agreeing(m, forms), question, count=1) if pattern.match(question) else question
