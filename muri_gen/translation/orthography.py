@@ -71,7 +71,8 @@ def _interrogative(question: str, language: str) -> str:
             break
     if language in AGREEMENT:
         pattern, forms = AGREEMENT[language]
-        question = pattern.sub(lambda m: _agreeing(m, forms), question, count=1) if pattern.match(question) else question
+        if match := pattern.match(question):
+            question = _agreeing(match, forms) + question[match.end():]
     accents = INTERROGATIVES.get(language, {})
     return FIRST_WORD.sub(lambda m: _cased(accents.get(m.group(1).lower(), m.group(1)), m.group(1)), question, count=1)
 
