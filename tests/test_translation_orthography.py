@@ -1,9 +1,9 @@
-"""Question spelling after Apertium, which translates from English and Portuguese word by word and
-leaves "Como la ley protege a las madres?" and "Lo que es la libertad de asociación?"."""
+"""Question spelling and known word slips after Apertium, which translates from English and Portuguese
+word by word and leaves "Como la ley protege a las madres?" and "Lo que es la libertad de asociación?"."""
 import pytest
 
 from muri_gen.backends.translate.apertium import ApertiumTranslator
-from muri_gen.translation.orthography import polish_questions
+from muri_gen.translation.orthography import polish
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -17,7 +17,7 @@ from muri_gen.translation.orthography import polish_questions
     ("Sin signos", "Sin signos"),
 ])
 def test_questions_and_exclamations_get_their_opening_marks(text, expected):
-    assert polish_questions(text, "spa") == expected
+    assert polish(text, "spa") == expected
 
 
 @pytest.mark.parametrize("text, language, expected", [
@@ -38,7 +38,17 @@ def test_questions_and_exclamations_get_their_opening_marks(text, expected):
      "Qu'est-ce que la lettre? Qu'est-ce qu'un droit? Quelle est la loi? Quels sont les droits?"),
 ])
 def test_a_relative_clause_opening_a_question_becomes_the_interrogative(text, language, expected):
-    assert polish_questions(text, language) == expected
+    assert polish(text, language) == expected
+
+
+@pytest.mark.parametrize("text, language, expected", [
+    ("Quin és el dret a un descanso raonable? Descanso i oci.", "cat", "Quin és el dret a un descans raonable? Descans i oci."),
+    ("Kio estas la ĝusta al libereco? La ĝusta je edukado.", "epo", "Kio estas la rajto al libereco? La rajto je edukado."),
+    ("Kio estas la ĝusta respondo?", "epo", "Kio estas la ĝusta respondo?"),  # the adjective before its noun stays
+    ("¿Qué es un descanso?", "spa", "¿Qué es un descanso?"),  # Spanish's word
+])
+def test_a_translators_known_word_slips_are_fixed(text, language, expected):
+    assert polish(text, language) == expected
 
 
 def test_apertium_into_spanish_opens_its_questions_and_other_targets_drop_them():
@@ -58,5 +68,9 @@ def test_apertium_into_spanish_opens_its_questions_and_other_targets_drop_them()
     assert galician == "Cal é a lei contra a escravitude?"  # Galician's norm leaves the opening mark optional
     [italian] = apertium.translate_batch(["¿Cuál es la ley contra la esclavitud? ¡Hola!"], "spa", "ita")
     assert italian == "Qual è la legge contro lo schiavismo? Ciao!"  # Apertium kept Spanish's marks
+    [rest] = apertium.translate_batch(["Qual é o direito a um descanso razoável?"], "por", "cat")
+    assert rest == "Quin és el dret a un descans raonable?"  # Apertium wrote Portuguese's "descanso"
+    [right] = apertium.translate_batch(["What is the right to freedom of thought?"], "eng", "epo")
+    assert right == "Kio estas la rajto al libereco de penso?"  # Apertium wrote "la ĝusta al"
     [french] = apertium.translate_batch(["¿Qué es la carta? ¿Cuál es la ley contra la esclavitud?"], "spa", "fra")
     assert french.startswith("Qu'est-ce que la lettre? Quelle est la loi contre ")

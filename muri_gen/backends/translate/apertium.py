@@ -19,7 +19,7 @@ from pydantic import Field
 from muri_gen import languages
 from muri_gen.backends.base import BackendConfig, Translator
 from muri_gen.translation.documents import TranslatorUnavailable
-from muri_gen.translation.orthography import polish_questions
+from muri_gen.translation.orthography import polish
 
 
 class ApertiumConfig(BackendConfig):
@@ -82,7 +82,7 @@ class ApertiumTranslator(Translator):
                 problem = f"apertium {mode} returned {len(lines)} lines for {len(texts)} segments"
             else:
                 target = languages.get(tgt).code
-                return [polish_questions(_sentence_case(source, " ".join(line.split())), target)  # "Qué  la ley"
+                return [polish(_sentence_case(source, " ".join(line.split())), target)  # "Qué  la ley"
                         for source, line in zip(texts, lines)]
         if "did not answer" in problem:
             raise TranslatorUnavailable(f"{problem} ({self.config.retries + 1} attempts)")
