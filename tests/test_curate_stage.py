@@ -91,7 +91,7 @@ def test_rows_held_in_memory_get_their_scores_in_input_order_across_shards(tmp_p
 def test_fitting_pairs_are_kept_and_each_failure_is_rejected_for_what_it_is(curated):
     _, out = curated
     by_id = {s["id"]: s for s in map(json.loads, (out / "scores.jsonl").read_text().splitlines())}
-    calibration = load_calibration("udhr-demo-v3")
+    calibration = load_calibration("udhr-demo-v4")
     # only fitting pairs are kept, and not all: these pairs come without English, so the request's form
     # is unknown and takes the rated pairs' mean value, and the demo's calibration (fitted to SmolLM2's
     # requests, most of them poor) then keeps only the best grounded; a paraphrase that shares few words
@@ -131,9 +131,9 @@ def test_the_kept_pairs_are_a_hub_dataset_with_their_quality_columns(curated):
         assert row["quality_signals"]["language_purity"] == pytest.approx(scores[row["id"]]["signals"]["language_purity"])
     # the card says which calibration chose them and how well it agreed with people's ratings
     card = (out / "dataset" / "README.md").read_text(encoding="utf-8")
-    fitted = load_calibration("udhr-demo-v3").fitted
+    fitted = load_calibration("udhr-demo-v4").fitted
     kept_rated = fitted["cross_validated"]["best_per_document"]
-    assert (f"calibration `udhr-demo-v3`,\nfitted to {fitted['rated_pairs']} pairs rated" in card
+    assert (f"calibration `udhr-demo-v4`,\nfitted to {fitted['rated_pairs']} pairs rated" in card
             and f"{fitted['cross_validated']['spearman']} (cross-validated)" in card
             and f"their mean ratings are {kept_rated['kept_mean_alignment']} on alignment" in card), card
 

@@ -37,7 +37,7 @@ def test_the_weights_follow_the_signals_that_predict_the_ratings():
 
 def test_the_threshold_trades_recall_for_precision_and_cross_validation_is_reported():
     pairs = synthetic_pairs()
-    base = load_calibration("udhr-demo-v3")
+    base = load_calibration("udhr-demo-v4")
     calibration = fit(pairs, base.model_copy(update={"floors": {}}), "synthetic")
     fitted = calibration.fitted
     assert fitted["rated_pairs"] == 200 and fitted["spearman"] > 0.6
@@ -51,7 +51,7 @@ def test_the_threshold_trades_recall_for_precision_and_cross_validation_is_repor
 
 
 def test_too_few_ratings_or_no_signals_are_refused_with_a_reason():
-    base = load_calibration("udhr-demo-v3")
+    base = load_calibration("udhr-demo-v4")
     with pytest.raises(ValueError, match="at least 10"):
         fit(synthetic_pairs(5), base, "x")
     no_signals = [RatedPair(str(i), "spa", {}, 3, 3) for i in range(20)]

@@ -48,6 +48,24 @@ def test_the_shipped_calibration_is_the_fit_to_the_sample_and_its_score_agrees_w
     assert spearman(*zip(*[(s, t) for s, t in zip(scores, targets) if s is not None])) >= 0.4
 
 
+def test_the_samples_language_purity_is_what_the_checker_gives_today():
+    """The stored signal the calibration is fitted to, recomputed: the pivot each language's translation
+    went through in the demo (pipelines/demo.yaml's routes) is the contact language, as in the stage."""
+    from muri_gen.curation.purity import PurityChecker
+
+    via = {"spa": "por", "cat": "por", "glg": "por", "ita": "spa", "fra": "spa"}
+    checked = PurityChecker().check_all([(p["instruction"], p["language"], p["output"],
+                                          (via[p["language"]],) if p["language"] in via else ()) for p in RATED])
+    assert [result.value for result in checked] == [p["signals"]["language_purity"] for p in RATED]
+    made_up = [p for p, result in zip(RATED, checked) if result.unknown]
+    rest = [p for p, result in zip(RATED, checked) if not result.unknown]
+
+    def mean_instruction(pairs):
+        return sum(p["ratings"]["instruction_correctness"] for p in pairs) / len(pairs)
+
+    assert len(made_up) >= 30 and mean_instruction(made_up) < mean_instruction(rest) - 1  # what raters saw
+
+
 @pytest.mark.slow
 def test_a_fitting_instruction_scores_above_the_same_instruction_with_another_document(tmp_path):
     """Every pair rated alignment >= 4 against every other document of its language, scored together

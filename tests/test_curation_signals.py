@@ -149,23 +149,43 @@ def test_the_native_side_is_measured_only_in_languages_the_embedder_knows(embedd
 
 
 def test_human_written_text_is_pure_in_every_demo_language(purity):
-    """The UDHR as people wrote it, sentence by sentence and without its document's help: at most
-    1.5% of the words may be called foreign (lexicon gaps such as Catalan "dels" or Galician "do")."""
+    """The UDHR as people wrote it, sentence by sentence and without its document's help: at most 0.5%
+    of the words may be called foreign, and at most 3% unknown (words neither simplemma's lexicon nor
+    Apertium's analyser knows: Galician's older spellings "tódolos", Croatian "posegne")."""
     for code, language in (("spa", "spa"), ("cat", "cat"), ("glg", "glg"), ("epo", "epo"), ("hrv", "hrv"),
-                           ("por_PT", "por"), ("rus", "rus"), ("deu_1996", "deu")):
-        words = foreign = 0
-        for _, text in declarations([code])[0].sections:
-            for sentence in text.split(". "):
-                result = purity.check(sentence, language)
-                words += result.words
-                foreign += len(result.foreign) + len(result.artefacts)
-        assert words > 1000 and foreign / words <= 0.015, (language, foreign, words)
+                           ("por_PT", "por"), ("ita", "ita"), ("fra", "fra"), ("rus", "rus"), ("deu_1996", "deu")):
+        sentences = [sentence for _, text in declarations([code])[0].sections for sentence in text.split(". ")]
+        results = purity.check_all([(sentence, language, "", ()) for sentence in sentences])
+        words = sum(result.words for result in results)
+        foreign = sum(len(result.foreign) + len(result.artefacts) for result in results)
+        unknown = sum(len(result.unknown) for result in results)
+        assert words > 1000 and foreign / words <= 0.005 and unknown / words <= 0.03, (language, foreign, unknown, words)
+
+
+def test_made_up_words_are_unknown_and_the_analyser_knows_the_lexicons_gaps(purity):
+    # what translators left in rated demo pairs (instruction rated 2-3 of 5 for each)
+    galician = purity.check("Cal é o dereito á protección da lei contra inxies ou ataques?", "glg")
+    assert galician.unknown == ["inxies"] and not galician.foreign and galician.value < 1
+    esperanto = purity.check("Kio estas la rajtojde la familio koncerne al geedziĝo?", "epo")
+    assert esperanto.unknown == ["rajtojde"]
+    # contractions simplemma lacks but Catalan's analyser knows; names stay names
+    assert purity.check("Quins són els drets dels treballadors d'Oxford?", "cat").value == 1.0
+    # a language without an analyser: no word is called unknown
+    assert purity.check("Welche Rechte hat ein Zxqwerty?", "deu").unknown == []
 
 
 def test_words_of_the_pivot_language_count_as_foreign_when_the_translation_went_through_it(purity):
     # English -> Portuguese (Bergamot) -> Spanish (Apertium) left "empregadores" where Spanish has "empleadores"
     instruction = "¿Por qué los empregadores pueden despedir a un trabajador?"
-    assert purity.check(instruction, "spa").value == 1.0
+    assert purity.check(instruction, "spa").unknown == ["empregadores"]  # not Spanish, not known to be Portuguese
     through_portuguese = purity.check(instruction, "spa", contact=("por",))
-    assert through_portuguese.foreign == ["empregadores"]
+    assert through_portuguese.foreign == ["empregadores"] and not through_portuguese.unknown
     assert purity.check("Os empregadores podem despedir um trabalhador?", "por", contact=("por",)).value == 1.0
+
+
+def test_the_analyser_reads_its_stream_format_characters_as_text_one_line_per_instruction():
+    from muri_gen.curation.analyser import unknown_words
+
+    texts = ["Cal é [o] ^dereito$ / contra\ninxies?", "Cal é a lei?", "*reconchre @persoa #{lei}"]
+    assert unknown_words(texts, "glg") == [{"inxies"}, set(), {"reconchre"}]
+    assert unknown_words(["Welche Rechte?"], "deu") is None  # no analyser installed for German

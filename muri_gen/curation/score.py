@@ -39,7 +39,7 @@ SIGNALS: dict[str, str] = {
     "judge": "an LLM's rating of the pair on MURI's alignment and instruction criteria, scaled to 0-1",
 }
 ALIGNMENT_SIGNALS = ("alignment_en", "alignment_native")
-DEFAULT_CALIBRATION = "udhr-demo-v3"
+DEFAULT_CALIBRATION = "udhr-demo-v4"
 
 
 class Thresholds(ComponentConfig):

@@ -28,7 +28,7 @@ from muri_gen.curation.degeneration import degeneration
 from muri_gen.curation.grounding import GroundingScorer
 from muri_gen.curation.judge import JUDGE_KEYS, LLMJudge
 from muri_gen.curation.length import demand_of, length_fit, length_of
-from muri_gen.curation.purity import PurityChecker
+from muri_gen.curation.purity import Purity, PurityChecker
 from muri_gen.curation.request_form import request_form
 from muri_gen.curation.score import DEFAULT_CALIBRATION, Calibration, Thresholds, load_calibration
 from muri_gen.text import WordSegmenter
@@ -160,7 +160,9 @@ class Curate(Stage):
         (embeddings, the judge) for the candidates that can still be kept. A candidate that fails the
         calibration even at perfect alignment and judge is not embedded when the stage filters: on the
         demo that skips most of Serbo-Croatian's word salad and keeps scoring within a tenth of generation."""
-        rows = [self.text_signals(record, c, score) for (record, c), score in zip(flat, lid)]
+        purities = self.purity.check_all([(c["instruction"], record.get("language") or "und", record.get("text") or "",
+                                           contact_languages(record)) for record, c in flat])
+        rows = [self.text_signals(record, c, score, purity) for (record, c), score, purity in zip(flat, lid, purities)]
         grounded = self.grounding.score([self.query(record, c) for record, c in flat])
         for row, (english, native) in zip(rows, grounded):
             row["signals"].update(grounding_en=english, grounding_native=native)
@@ -191,14 +193,13 @@ class Curate(Stage):
         best = {**signals, "alignment_en": 1.0, "alignment_native": 1.0, "judge": 1.0 if self.judge else None}
         return not self.calibration.reasons(best, self.calibration.score(best), language)
 
-    def text_signals(self, record: dict, candidate: dict, lid_score: float | None) -> dict:
-        """Language purity, degeneration, request form, length fit and the document's LID confidence: no model needed."""
+    def text_signals(self, record: dict, candidate: dict, lid_score: float | None, purity: Purity) -> dict:
+        """Degeneration, request form, length fit and the document's LID confidence (no model needed),
+        with the language purity checked for the whole batch."""
         language = record.get("language") or "und"
         document = record.get("text") or ""
         instruction = candidate["instruction"]
         english = candidate.get("instruction_en") or (instruction if language == "eng" else None)
-        via = (record.get("translation_src") or {}).get("via") if isinstance(record.get("translation_src"), dict) else None
-        purity = self.purity.check(instruction, language, document, (via,) if via else ())
         degenerate = degeneration(english or instruction, candidate.get("finish_reason"), candidate.get("prompt_overlap"))
         demand = demand_of(english) if english else None
         fit = length_fit(demand, length_of(document, language, demand.unit, self.segmenter)) if demand else None
@@ -206,7 +207,8 @@ class Curate(Stage):
         signals = {"alignment_en": None, "alignment_native": None, "grounding_en": None, "grounding_native": None,
                    "language_purity": purity.value,
                    "degeneration": degenerate.value, "request_form": self.calibration.form_value(form), "length_fit": fit, "lid_confidence": lid_score, "judge": None}
-        details = {"foreign_words": purity.foreign[:20], "artefacts": purity.artefacts[:20],
+        details = {"foreign_words": purity.foreign[:20], "unknown_words": purity.unknown[:20],
+                   "artefacts": purity.artefacts[:20],
                    "repeated": degenerate.repeated, "truncated": degenerate.truncated, "request_form": form,
                    "length_demand": f"{demand.bound} {demand.n} {demand.unit}" if demand else None}
         return {"score": None, "signals": signals, "details": details}
@@ -250,6 +252,13 @@ def merged_calibration(config: CurateConfig) -> Calibration:
         languages = {code: own.model_copy(update={"min_score": None}) for code, own in languages.items()}
     update["languages"] = {**languages, **(config.languages or {})}
     return Calibration.model_validate({**base.model_dump(), **update})
+
+
+def contact_languages(record: dict) -> tuple[str, ...]:
+    """The pivot the instruction's translation went through: its words may be left in."""
+    source = record.get("translation_src")
+    via = source.get("via") if isinstance(source, dict) else None
+    return (via,) if via else ()
 
 
 def candidates_to_score(record: dict) -> list[dict]:
