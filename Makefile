@@ -5,7 +5,7 @@ SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-APT_PACKAGES := apertium apertium-eng-spa apertium-eng-cat apertium-en-gl apertium-eo-en apertium-hbs-eng \
+APT_PACKAGES := apertium lttoolbox apertium-eng-spa apertium-eng-cat apertium-en-gl apertium-eo-en apertium-hbs-eng \
 	apertium-eu-en apertium-isl-eng apertium-mkd-eng apertium-es-pt apertium-por-cat apertium-pt-gl \
 	apertium-spa-ita apertium-fr-es fortunes-br fortunes-es fortunes-it klavaro \
 	chromium chromium-driver libicu-dev pkg-config g++
