@@ -135,9 +135,10 @@ def test_sink_writes_the_per_stage_trace_and_plots(tmp_path):
     assert "epo" in summary["native_document"]["skipped"]
     curve = trace["bias_ratio"]
     assert curve[0]["synthetic_share"] == 0 and curve[-1]["synthetic_share"] == 1
-    for language in ("spa", "epo"):
-        png = run.root / trace["plots"][language]
-        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # a plot per language over the kept rows, and one over everything generated
+    assert set(trace["plots"]) == {"spa", "epo", "spa-generated", "epo-generated"}
+    for plot in trace["plots"].values():
+        assert (run.root / plot).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.mark.slow

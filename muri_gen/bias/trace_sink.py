@@ -67,21 +67,28 @@ class BiasTraceSink(Sink):
         log.info("bias trace: %d kept rows%s, %d plots -> %s", trace["rows"], generated, len(trace["plots"]), out)
 
     def _plots(self, trace: dict, out) -> dict[str, str]:
-        """One plot per language: source vs generated, native text where a lexicon exists, else English."""
+        """One plot per language over the kept rows and, when traced, one over everything generated
+        (``<language>-generated``): the kept rows alone are too few to show most occupations."""
         occupations, _ = read_occupations(self.config.occupations or OCCUPATIONS_FILE)
         reference = {o.name: o.female_pct for o in occupations}
-        stages = trace["stages"]
         plots = {}
-        for language in trace["rows_per_language"]:
-            series = {
-                "English document": stages["english_document"]["languages"].get(language),
-                "English instruction (generated)": stages["english_instruction"]["languages"].get(language),
-            }
-            native = stages["native_document"]["languages"].get(language, {})
-            if "occupations" in native and language != "eng":
-                series["native document"] = native
-                series["native instruction (back-translated)"] = stages["native_instruction"]["languages"].get(language)
-            name = f"{safe_part(language)}.png"
-            plot_language(out / name, f"Gender-occupation trace, {language}", series, reference)
-            plots[language] = f"bias/{name}"
+        scopes = [("", "kept pairs", trace)] + ([("-generated", "all generated", trace["generated"])]
+                                                if "generated" in trace else [])
+        for suffix, scope, traced in scopes:
+            for language in traced["rows_per_language"]:
+                name = f"{safe_part(language)}{suffix}.png"
+                plot_language(out / name, f"Gender-occupation trace, {language}, {scope} ({traced['rows_per_language'][language]} rows)",
+                              _series(traced["stages"], language), reference)
+                plots[f"{language}{suffix}"] = f"bias/{name}"
         return plots
+
+
+def _series(stages: dict, language: str) -> dict[str, dict | None]:
+    """The stages to draw for a language: native text where a lexicon exists, English always."""
+    series = {"English document": stages["english_document"]["languages"].get(language),
+              "English instruction (generated)": stages["english_instruction"]["languages"].get(language)}
+    native = stages["native_document"]["languages"].get(language, {})
+    if "occupations" in native and language != "eng":
+        series["native document"] = native
+        series["native instruction (back-translated)"] = stages["native_instruction"]["languages"].get(language)
+    return series
