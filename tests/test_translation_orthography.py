@@ -44,6 +44,7 @@ def test_a_relative_clause_opening_a_question_becomes_the_interrogative(text, la
 @pytest.mark.parametrize("text, language, expected", [
     ("Quin és el dret a un descanso raonable? Descanso i oci.", "cat", "Quin és el dret a un descans raonable? Descans i oci."),
     ("Kio estas la ĝusta al libereco? La ĝusta je edukado.", "epo", "Kio estas la rajto al libereco? La rajto je edukado."),
+    ("Kio estas la ĝusta ĝui la artojn?", "epo", "Kio estas la rajto ĝui la artojn?"),
     ("Kio estas la ĝusta respondo?", "epo", "Kio estas la ĝusta respondo?"),  # the adjective before its noun stays
     ("¿Qué es un descanso?", "spa", "¿Qué es un descanso?"),  # Spanish's word
 ])

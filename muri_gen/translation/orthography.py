@@ -16,7 +16,8 @@ down in two kept pairs of three) and "¿Cuál es la ley?" "Quel est la loi?": th
 verb decides the form (a plural article or an elided one says nothing of the gender in French).
 Two dictionary slips came back in every demo run and raters marked each down (2-3 of 5): Apertium
 por->cat keeps Portuguese "descanso" for Catalan "descans" (the right to rest, UDHR article 24), and
-en->eo reads "the right to" as the adjective: "la ĝusta al libereco" for "la rajto al libereco".
+en->eo reads "the right to" as the adjective: "la ĝusta al libereco", "la ĝusta ĝui" for "la rajto al
+libereco", "la rajto ĝui" (an adjective before a preposition or an infinitive has no noun to agree with).
 """
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ AGREEMENT = {"cat": (re.compile(r"(quin|quins|quina|quines) (és|són|sa) (el|la
                      {"le": ("quel", "est"), "la": ("quelle", "est")})}
 # a translator's wrong word, wherever it stands: (pattern, replacement), the replacement cased like the match
 SLIPS = {"cat": ((re.compile(r"\bdescanso\b", re.IGNORECASE), "descans"),),
-         "epo": ((re.compile(r"\bla ĝusta (?=(?:al|je|de)\b)", re.IGNORECASE), "la rajto "),)}
+         "epo": ((re.compile(r"\bla ĝusta (?=(?:al|je|de|\w+i)\b)", re.IGNORECASE), "la rajto "),)}
 SENTENCE = re.compile(r"[^.?!]*[.?!]+[\"'»”)]*\s*|[^.?!]+$")
 LEAD = re.compile(r"\s*[\"'«“(]*")
 FIRST_WORD = re.compile(r"^(\w+)")
