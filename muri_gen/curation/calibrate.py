@@ -8,7 +8,9 @@ score keeps a pair: an off-topic instruction is not saved by its fluency) and ``
 chosen to maximise F0.5 on "good" pairs, weighing precision above recall: fewer, better pairs.
 Good is MURI's publishable (alignment >= 4 and instruction >= 4); a sample with too few such
 pairs (fewer than 5, or under 5%) cannot place a cut on them, and the bar drops to 3 on both
-("acceptable"), which the calibration states. A language with enough good rated pairs gets its own threshold.
+("acceptable"), which the calibration states. A language with enough good rated pairs gets its own threshold,
+never under the overall one: fitted on 10-20 good pairs, a lower cut was noise (the Spanish and Portuguese
+cuts of a first fit, under the overall one, kept 12 pairs of a held-out demo run that rated 3.1 on alignment).
 The request_form signal is fitted first: each form's mean alignment rating, pulled toward the overall
 mean by FORM_SMOOTHING pairs' worth (a form few pairs have says little), scaled 0-1; alignment and not
 the target, since the form tells whether a document can answer the request and purity already reads
@@ -229,9 +231,9 @@ def _fit_once(pairs: list[RatedPair], base: Calibration, name: str, usable: list
     by_language: dict[str, list] = defaultdict(list)
     for s, p in scored:
         by_language[p.language].append((s, p))
-    own = {lang: Thresholds(min_score=best_threshold(rows, eligible=eligible(rows))[0])
-           for lang, rows in by_language.items()
-           if sum(p.good for _, p in rows) >= MIN_LANGUAGE_GOOD}
+    cuts = {lang: best_threshold(rows, eligible=eligible(rows))[0] for lang, rows in by_language.items()
+            if sum(p.good for _, p in rows) >= MIN_LANGUAGE_GOOD}
+    own = {lang: Thresholds(min_score=min(cut, 1.0)) for lang, cut in cuts.items() if cut > min_score}
     return Calibration(name=name, weights=weights, min_score=min(min_score, 1.0), floors=floors, languages=own,
                        request_forms=form_values)
 
