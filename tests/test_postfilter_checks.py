@@ -96,3 +96,20 @@ def test_ngram_overlap_counts_shared_word_trigrams():
     assert ngram_overlap("the right to life", "everyone has the right to life") == 1.0
     assert ngram_overlap("what protects the right to life here", "everyone has the right to life") == 2 / 5
     assert ngram_overlap("", "anything") == 0.0
+
+
+@pytest.mark.parametrize("instruction, doubled", [
+    # Apertium gave two English words one translation (rated 2 of 5 on instruction in the demo's sample)
+    ("¿Cuál es la ley sobre la esclavitud y la esclavitud?", True),  # "slavery and servitude"
+    ("¿Cuál es el derecho de fundar un sindicato y un sindicato?", True),
+    ("Kio estas la rajto ĝui la artojn kaj la artojn?", True),
+    ("¿Cuál es la ley sobre la libertad y la justicia?", False),
+    ("¿Qué derechos tiene una persona de puerta en puerta?", False),  # "en" is not a conjunction here
+    ("¿Es más y más difícil votar?", False),  # a short intensifier is not a translator's doubling
+])
+def test_a_phrase_coordinated_with_itself_is_a_doubled_phrase(article3, instruction, doubled):
+    outcome = run(article3, "What is the law on slavery and servitude?", instruction)
+    if doubled:
+        assert isinstance(outcome, Rejected) and outcome.reason == "doubled_phrase", outcome
+    else:
+        assert isinstance(outcome, dict), outcome

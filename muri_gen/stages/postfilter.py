@@ -8,7 +8,10 @@ the reader never sees, or about itself), ``summarize_or_translate`` (MURI droppe
 topic instead of a question or an order; search queries are exempt),
 ``template_leftover`` (chat tokens, placeholders, labels), ``prompt_injection`` (the document
 gave the model orders and the instruction followed them), ``wrong_language`` (the back-translated
-instruction is not in the document's language, by the recipe's LID backend).
+instruction is not in the document's language, by the recipe's LID backend), ``doubled_phrase`` (the
+back-translated instruction coordinates a phrase with itself: a translator gave two English words one
+translation, "la esclavitud y la esclavitud" for "slavery and servitude"; the 21 rated demo pairs with
+one rated 1.9 of 5 on instruction; conjunctions in ``filters/curate/coordinators.txt``).
 
 The English checks (``InstructionChecks``) also rank candidate instructions in the
 reverse_instruction stage when it samples several per document.
@@ -17,11 +20,13 @@ from __future__ import annotations
 
 import re
 
+import regex
 from pydantic import Field
 
 from muri_gen import languages
 from muri_gen.component import ComponentConfig
 from muri_gen.curation.ngrams import ngram_overlap, words
+from muri_gen.curation.purity import word_list
 from muri_gen.record import Outcome, Rejected
 from muri_gen.stages.base import Stage, StageConfig
 
@@ -51,6 +56,13 @@ INJECTION = re.compile(
     r"|disregard (?:all |the )?(?:previous|above|prior) \w+|(?:reveal|print|repeat) (?:your|the) system prompt"
     r"|you are now\b|new instructions?:|as instructed (?:above|in the text)|(?:ai|language model|assistant),? (?:you )?(?:must|should) (?:now )?(?:write|say|reply|respond))",
     re.IGNORECASE)
+
+
+def doubled_phrase(coordinators: frozenset[str]) -> regex.Pattern:
+    """A phrase of 1-3 words, the first of five letters or more, a conjunction, maybe an article, the phrase again."""
+    conjunctions = "|".join(sorted((regex.escape(c) for c in coordinators), key=len, reverse=True))
+    return regex.compile(rf"(?<!\p{{L}})(\p{{L}}{{5,}}(?:\s+\p{{L}}+){{0,2}})\s+(?:{conjunctions})\s+"
+                         rf"(?:\p{{L}}{{1,3}}\s+|\p{{L}}['’])?\1(?!\p{{L}})", regex.IGNORECASE | regex.V1)
 
 
 class ChecksConfig(ComponentConfig):
@@ -112,6 +124,8 @@ class PostFilterConfig(ChecksConfig, StageConfig):
     lid: str | None = Field(default=None,
                             description="the recipe's LID backend: reject instructions not in the document's language")
     min_lid_confidence: float = Field(default=0.5, ge=0, le=1, description="below it LID is unsure: not a rejection")
+    coordinators: str = Field(default="coordinators.txt",
+                              description="conjunctions of the doubled_phrase check: a filters/curate/ list, or a path")
 
 
 class PostFilter(Stage):
@@ -129,6 +143,7 @@ class PostFilter(Stage):
 
     def setup(self) -> None:
         self.checks = InstructionChecks(self.config)
+        self.doubled = doubled_phrase(word_list(self.config.coordinators))
         self.lid = self.context.backend(self.config.lid) if self.config.lid else None
 
     def process(self, records: list[dict]) -> list[Outcome]:
@@ -172,6 +187,8 @@ class PostFilter(Stage):
             failed.append("too_long")
         if native_echo >= cfg.echo_threshold and "echo" not in failed:
             failed.append("echo")
+        if self.doubled.search(instruction):
+            failed.append("doubled_phrase")
         if prediction is not None:
             scores |= {"instruction_lid": round(prediction.score, 4), "instruction_lid_language": prediction.language}
             if (not languages.covers(str(record.get("language")), prediction.language)
