@@ -180,6 +180,17 @@ def macrolanguage(code: str) -> str:
     return _macro_of().get(code, code)
 
 
+def family_codes(label: str) -> tuple[str, ...]:
+    """The codes a resource may file a language under, most specific first: its ISO 639-1 and 639-3
+    codes, then its macrolanguage's ("hrv" -> hr, hrv, sh, hbs); empty for a label no standard knows."""
+    try:
+        lang = get(label)
+        family = get(macrolanguage(lang.code))
+    except UnknownLanguage:
+        return ()
+    return tuple(dict.fromkeys(c for c in (lang.alpha2, lang.code, family.alpha2, family.code) if c))
+
+
 def members(code: str) -> frozenset[str]:
     """The individual languages of a macrolanguage; empty for any other code."""
     return macrolanguages().get(code, frozenset())

@@ -115,3 +115,9 @@ def test_languages_command_lists_the_registry_and_a_recipes_backends():
     assert "bergamot" in por["translator"] and "bergamot" not in epo["translator"] and "apertium" in epo["translator"]
     assert tha["translator"] == []
     assert runner.invoke(app, ["languages", "xx"]).exit_code == 2
+
+
+def test_a_resource_finds_a_language_under_its_own_codes_then_its_macrolanguages():
+    assert L.family_codes("hrv") == ("hr", "hrv", "sh", "hbs")  # Croatian, then Serbo-Croatian
+    assert L.family_codes("spa_Latn") == ("es", "spa")
+    assert L.family_codes("not a language") == ()

@@ -161,12 +161,7 @@ class Embedder(Backend):
         """Whether the model was trained on this language, or on its macrolanguage (loads no model)."""
         from muri_gen import languages
 
-        try:
-            lang = languages.get(language)
-            family = languages.get(languages.macrolanguage(lang.code))
-        except languages.UnknownLanguage:
-            return False
-        return bool({lang.code, lang.alpha2, family.code, family.alpha2} & self.LANGUAGES)
+        return bool(set(languages.family_codes(language)) & self.LANGUAGES)
 
     def embed(self, texts: list[str], role: Literal["query", "passage"]) -> np.ndarray:
         raise NotImplementedError

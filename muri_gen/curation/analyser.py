@@ -29,13 +29,7 @@ _UNIT = re.compile(r"\^([^/$]*)/([^$]*)\$")  # ^surface/analysis1/analysis2$; un
 @lru_cache(maxsize=256)
 def analyser_path(language: str) -> Path | None:
     """The largest installed analyser of the language (or of its macrolanguage); None without one."""
-    try:
-        lang = languages.get(language)
-        family = languages.get(languages.macrolanguage(lang.code))
-    except languages.UnknownLanguage:
-        return None
-    codes = {c for c in (lang.code, lang.alpha2, family.code, family.alpha2) if c}
-    found = [path for folder in DATA_DIRS if folder.is_dir() for code in codes
+    found = [path for folder in DATA_DIRS if folder.is_dir() for code in languages.family_codes(language)
              for path in folder.glob(f"*/{code}-*.automorf.bin")]
     return max(found, key=lambda path: path.stat().st_size, default=None)
 

@@ -71,12 +71,7 @@ def simplemma_code(language: str) -> str | None:
     """simplemma's dictionary code for an ISO 639-3 language (or its macrolanguage), None if it has none."""
     from simplemma.strategies.dictionaries.dictionary_factory import SUPPORTED_LANGUAGES
 
-    try:
-        lang = languages.get(language)
-        family = languages.get(languages.macrolanguage(lang.code))
-    except languages.UnknownLanguage:
-        return None
-    return next((c for c in (lang.alpha2, lang.code, family.alpha2, family.code) if c in SUPPORTED_LANGUAGES), None)
+    return next((c for c in languages.family_codes(language) if c in SUPPORTED_LANGUAGES), None)
 
 
 class Lexicon:
