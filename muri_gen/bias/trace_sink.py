@@ -77,8 +77,8 @@ class BiasTraceSink(Sink):
         for suffix, scope, traced in scopes:
             for language in traced["rows_per_language"]:
                 name = f"{safe_part(language)}{suffix}.png"
-                plot_language(out / name, f"Gender-occupation trace, {language}, {scope} ({traced['rows_per_language'][language]} rows)",
-                              _series(traced["stages"], language), reference)
+                title = f"Gender-occupation trace, {language}, {scope} ({traced['rows_per_language'][language]} rows)"
+                plot_language(out / name, title, _series(traced["stages"], language), reference)
                 plots[f"{language}{suffix}"] = f"bias/{name}"
         return plots
 
