@@ -10,7 +10,7 @@ topic instead of a question or an order; search queries are exempt),
 gave the model orders and the instruction followed them), ``wrong_language`` (the back-translated
 instruction is not in the document's language, by the recipe's LID backend), ``doubled_phrase`` (the
 back-translated instruction coordinates a phrase with itself: a translator gave two English words one
-translation, "la esclavitud y la esclavitud" for "slavery and servitude"; the 21 rated demo pairs with
+translation, "la esclavitud y la esclavitud" for "slavery and servitude"; the 19 rated demo pairs with
 one rated 1.9 of 5 on instruction; conjunctions in ``filters/curate/coordinators.txt``).
 
 The English checks (``InstructionChecks``) also rank candidate instructions in the

@@ -1,4 +1,4 @@
-"""Question spelling that a word-by-word translator gets wrong, fixed after Apertium.
+"""Question spelling and words that a word-by-word translator gets wrong, fixed after Apertium.
 
 Spanish opens a question or exclamation with ¿ or ¡, and an interrogative that opens a question
 carries its accent ("¿Cómo...?", "¿Cuál...?"); Apertium translates from English and Portuguese,
