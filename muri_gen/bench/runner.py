@@ -4,7 +4,8 @@ The recipe is cheap on purpose (normalize + quality, no model) so the runner's o
 Corpora are UDHR documents (see ``bench.filtering.build_corpus``). Each measurement runs in a fresh
 single-threaded process so its peak RSS is its own. Rows:
 - ``runner overhead``: records/s through ``run_recipe`` (shards written, read back, stats, markers)
-  against calling the same stages' ``process`` on the records held in memory, in batches;
+  against calling the same stages' ``process`` on the records held in memory, in batches (the two run
+  as a duet, see ``bench.measure.duet``);
 - ``runner peak RSS``: at the large corpus over the small one (flat = the runner streams shards);
 - ``runner vs all in memory``: peak RSS of the runner against the in-memory loop at the large size;
 - ``--full`` adds the Ray executor on a local 2-CPU cluster against the local executor (Ray's start-up
@@ -14,24 +15,25 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
-from functools import partial
 from pathlib import Path
 from statistics import median
 
 from muri_gen.assets import cache_root
-from muri_gen.bench.filtering import build_corpus
-from muri_gen.bench.measure import ratio_row, rounds
+from muri_gen.bench.filtering import REPO, SIDE_ENV, build_corpus
+from muri_gen.bench.measure import duet, per_cpu_second, ratio_row
 
 STAGES = ["{stage: normalize}", "{stage: quality}"]
 
 MEASURE = textwrap.dedent("""\
-    import json, os, resource, sys, time
+    import json, os, resource, shutil, sys, time
     mode, recipe_path = sys.argv[1], sys.argv[2]
     from muri_gen.recipe import load_recipe
     resolved = load_recipe(recipe_path)
+    shutil.rmtree(resolved.recipe.output.dir, ignore_errors=True)  # a run folder left by the last run would be resumed
     started, cpu = time.perf_counter(), sum(os.times()[:4])  # CPU seconds of this process and its children
     if mode == "direct":
         from muri_gen.io.readers import read_records
@@ -54,11 +56,9 @@ MEASURE = textwrap.dedent("""\
     """)
 
 
-def measure(mode: str, corpus: Path, out: Path, executor: str = "local") -> dict:
-    import shutil
-
-    shutil.rmtree(out, ignore_errors=True)
-    out.mkdir(parents=True)
+def command(mode: str, corpus: Path, out: Path, executor: str = "local") -> list[str]:
+    """The process that measures ``mode`` (runner or direct) over the corpus, the recipe written to out."""
+    out.mkdir(parents=True, exist_ok=True)
     recipe = out / "recipe.yaml"
     recipe.write_text(textwrap.dedent(f"""\
         name: bench-runner
@@ -67,19 +67,19 @@ def measure(mode: str, corpus: Path, out: Path, executor: str = "local") -> dict
         executor: {{kind: {executor}, shard_size: 1000, batch_size: 256, ray_num_cpus: 2}}
         stages:
         """) + "".join(f"  - {s}\n" for s in STAGES))
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "TQDM_DISABLE": "1"}
-    done = subprocess.run([sys.executable, "-c", MEASURE, mode, str(recipe)], capture_output=True, text=True,
-                          env=env, timeout=3600)
+    return [sys.executable, "-c", MEASURE, mode, str(recipe)]
+
+
+def measure(mode: str, corpus: Path, out: Path, executor: str = "local") -> dict:
+    done = subprocess.run(command(mode, corpus, out, executor), capture_output=True, text=True,
+                          env={**os.environ, **SIDE_ENV}, cwd=REPO, timeout=3600)
     if done.returncode != 0:
         raise RuntimeError(f"runner benchmark ({mode}) failed: {done.stderr[-800:]}")
-    result = json.loads(done.stdout.strip().splitlines()[-1])
-    shutil.rmtree(out, ignore_errors=True)
-    return result
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-# (large, small) documents. Quick: 20k documents keep each side of a round at ~10 CPU seconds (at 5k a side
-# took ~3 s, a third of it start-up, and two runs' ratios were 15% apart; at 10k 9%).
-SIZES = {"quick": (20_000, 500), "full": (100_000, 10_000)}
+# (large, small) documents. Quick: 10k documents, ~7 CPU seconds a side, each round twice (a duet, cores swapped).
+SIZES = {"quick": (10_000, 500), "full": (100_000, 10_000)}
 
 
 def run(full: bool = False, repeat: int = 3) -> list[dict]:
@@ -87,13 +87,21 @@ def run(full: bool = False, repeat: int = 3) -> list[dict]:
     folder = cache_root() / "bench" / "runner"
     folder.mkdir(parents=True, exist_ok=True)
     corpora = {n: build_corpus(n, cache_root() / "bench" / "filtering" / f"udhr-docs-{n}.jsonl") for n in (small, large)}
+    try:
+        return measure_all(large, small, corpora, folder, full, repeat)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def measure_all(large: int, small: int, corpora: dict[int, Path], folder: Path, full: bool, repeat: int) -> list[dict]:
     runner_small = measure("runner", corpora[small], folder / "small")
-    runs = rounds({mode: partial(measure, mode, corpora[large], folder / mode) for mode in ("runner", "direct")}, repeat)
-    kept = {mode: {r["kept"] for r in results} for mode, results in runs.items()}
+    runs = duet({mode: command(mode, corpora[large], folder / mode) for mode in ("runner", "direct")}, repeat,
+                env={**os.environ, **SIDE_ENV}, cwd=REPO)
+    kept = {mode: {run["kept"] for round_runs in results for run in round_runs} for mode, results in runs.items()}
     if len(kept["runner"] | kept["direct"]) != 1:
         raise RuntimeError(f"runner kept {kept['runner']} rows, direct calls {kept['direct']}")
-    rate = {mode: [large / r["cpu_seconds"] for r in results] for mode, results in runs.items()}
-    rss = {mode: median(r["peak_rss_mb"] for r in results) for mode, results in runs.items()}
+    rate = {mode: [per_cpu_second(large, round_runs) for round_runs in results] for mode, results in runs.items()}
+    rss = {mode: median(run["peak_rss_mb"] for round_runs in results for run in round_runs) for mode, results in runs.items()}
     rows = [
         ratio_row("runner overhead: normalize+quality (runner vs direct process calls)", rate["runner"], rate["direct"],
                   "docs/CPU s", f"{large} UDHR docs, 1000-doc shards, one core"),
