@@ -115,8 +115,8 @@ def duet(sides: dict[str, list[str]], repeat: int, **popen) -> dict[str, list[li
     """Two commands that each print one JSON line, run at the same time, one per core, so both meet the same
     slowdowns of a shared machine (see ``_together``). A round runs them twice, the cores swapped, because
     the two cores need not be equally fast. Returns each side's complete runs per round; with fewer than
-    two cores the sides run one after another."""
-    cores = sorted(os.sched_getaffinity(0))[:2]
+    two cores (or no core pinning, off Linux) the sides run one after another."""
+    cores = sorted(os.sched_getaffinity(0))[:2] if hasattr(os, "sched_getaffinity") else []  # Linux only
     if len(cores) < 2:
         return {name: [[_finished(_start(command, None, **popen), name)] for _ in range(repeat)]
                 for name, command in sides.items()}
