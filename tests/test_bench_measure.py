@@ -81,7 +81,7 @@ def test_the_runner_benchmark_runs_from_a_cache_without_benchmark_files(tmp_path
 
     rows = runner.run(repeat=2)
     assert [row["benchmark"] for row in rows][0].startswith("runner overhead")
-    assert rows[0]["ratio"] > 0 and rows[0]["spread"] and "median of 2 alternating rounds" in rows[0]["note"]
+    assert rows[0]["ratio"] > 0 and rows[0]["spread"] and "median of 2 duet rounds" in rows[0]["note"]
     large = runner.SIZES["quick"][0]
     corpus = fresh / "bench" / "filtering" / f"udhr-docs-{large}.jsonl"
     assert sum(1 for _ in corpus.open(encoding="utf-8")) == large

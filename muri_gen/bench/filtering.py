@@ -278,10 +278,9 @@ def lid_overhead(corpus: Path, limit: int, out: Path, repeat: int) -> dict:
     runs = duet(sides, repeat, env={**os.environ, **SIDE_ENV}, cwd=REPO)
     return ratio_row("lid_overhead", [per_cpu_second(limit, r) for r in runs["ours"]],
                      [per_cpu_second(limit, r) for r in runs["raw"]], "docs/CPU s",
-                     f"{limit} docs, passes for {LID_SECONDS:.0f} CPU s a side, the sides at once on their own cores; "
-                     "language_id stage (script "
-                     "check, top-3, macrolanguage sums, CLD2 sibling check) vs raw fastText predict on the same "
-                     "lid.176.ftz; target ratio >= 0.77 (overhead <= 1.3x)")
+                     f"{limit} docs, passes for {LID_SECONDS:.0f} CPU s a side; language_id stage (script check, "
+                     "top-3, macrolanguage sums, CLD2 sibling check) vs raw fastText predict on the same lid.176.ftz; "
+                     "target ratio >= 0.77 (overhead <= 1.3x)", rounds="duet")
 
 
 # (large, small) documents. Quick: 10k documents, 5-15 CPU seconds a side; a duet round runs each pair twice
@@ -322,11 +321,12 @@ def compare(corpus: Path, small_corpus: Path, large: int, small: int, folder: Pa
             "filter_chain_vs_datatrove", *[rate(("lean", "datatrove"), name) for name in ("lean", "datatrove")],
             "docs/CPU s", f"{large} UDHR docs in ~500 languages; LID + Gopher-style quality + exact dedup, one "
             f"process each; kept {lean['kept']} (ours, script-aware rules) vs {theirs['kept']} (datatrove, English-"
-            f"tuned Gopher); peak RSS {lean['peak_rss_mb']:.0f} vs {theirs['peak_rss_mb']:.0f} MB"))
+            f"tuned Gopher); peak RSS {lean['peak_rss_mb']:.0f} vs {theirs['peak_rss_mb']:.0f} MB", rounds="duet"))
         rows.append(ratio_row(
             "full_filter_chain_vs_datatrove_lean", *[rate(("full", "datatrove"), name) for name in ("full", "datatrove")],
             "docs/CPU s", "ours with content screen, PII and MinHash near-dedup added vs datatrove's LID + Gopher "
-            f"quality + exact dedup; kept {full_chain['kept']} vs {theirs['kept']}; target ratio >= 1.5 at 100k docs"))
+            f"quality + exact dedup; kept {full_chain['kept']} vs {theirs['kept']}; target ratio >= 1.5 at 100k docs",
+            rounds="duet"))
     else:
         rows.append({"benchmark": "filter_chain_vs_datatrove", "ours": statistics.median(rate(("full", "lean"), "lean")),
                      "baseline": float("nan"), "unit": "docs/CPU s", "ratio": float("nan"),
@@ -334,7 +334,7 @@ def compare(corpus: Path, small_corpus: Path, large: int, small: int, folder: Pa
     rows.append(ratio_row(
         "full_filter_chain", *[rate(("full", "lean"), name) for name in ("full", "lean")], "docs/CPU s",
         "normalize, LID, quality, content screen, PII, exact+MinHash dedup vs the chain without "
-        f"screen/PII/near-dedup; kept {full_chain['kept']} of {large}"))
+        f"screen/PII/near-dedup; kept {full_chain['kept']} of {large}", rounds="duet"))
     rows.append(lid_overhead(corpus, min(large, 20_000), folder / "lid-overhead", repeat))
 
     small_run = run_ours(small_corpus, FULL_CHAIN, folder / "ours-small")

@@ -52,12 +52,14 @@ def spread(ratios: list[float]) -> str:
     return f"{min(ratios):.3g}-{max(ratios):.3g}" if len(ratios) > 1 else ""
 
 
-def ratio_row(benchmark: str, ours: list[float], baseline: list[float], unit: str, note: str) -> dict:
-    """One table row from per-round values in ``unit``: the medians, and ratio = median of ours/baseline per round."""
+def ratio_row(benchmark: str, ours: list[float], baseline: list[float], unit: str, note: str,
+              rounds: str = "alternating") -> dict:
+    """One table row from per-round values in ``unit``: the medians, and ratio = median of ours/baseline per round.
+    ``rounds`` names how the sides shared a round: "alternating" (in turns) or "duet" (at once, see ``duet``)."""
     ratios = [o / b for o, b in zip(ours, baseline, strict=True)]
     return {"benchmark": benchmark, "ours": median(ours), "baseline": median(baseline), "unit": unit,
             "ratio": median(ratios), "spread": spread(ratios),
-            "note": f"{note}; median of {len(ratios)} alternating rounds" if len(ratios) > 1 else note}
+            "note": f"{note}; median of {len(ratios)} {rounds} rounds" if len(ratios) > 1 else note}
 
 
 def throughput_row(benchmark: str, work: int, ours: Callable[[], object], baseline: Callable[[], object],

@@ -104,7 +104,7 @@ def measure_all(large: int, small: int, corpora: dict[int, Path], folder: Path, 
     rss = {mode: median(run["peak_rss_mb"] for round_runs in results for run in round_runs) for mode, results in runs.items()}
     rows = [
         ratio_row("runner overhead: normalize+quality (runner vs direct process calls)", rate["runner"], rate["direct"],
-                  "docs/CPU s", f"{large} UDHR docs, 1000-doc shards, one core"),
+                  "docs/CPU s", f"{large} UDHR docs, 1000-doc shards, one core", rounds="duet"),
         {"benchmark": f"runner peak RSS at {large} vs {small} docs",
          "ours": round(rss["runner"], 1), "baseline": round(runner_small["peak_rss_mb"], 1),
          "unit": "MiB", "ratio": round(rss["runner"] / runner_small["peak_rss_mb"], 3),
