@@ -163,9 +163,11 @@ class PurityChecker:
             return "foreign"
         if len(lower) < 4 and lower not in self.short_words:  # "ben", "sed": lexicon gaps
             return None
+        if own is None or lower in own or word in own:
+            return None
         # the analyser splits elisions and compounds the segmenter keeps whole ("l'era", "não-contradição")
         analysed_unknown = unknown is not None and any(part in unknown for part in (word, *PARTS.split(word)))
-        if own is None or lower in own or word in own or (unknown is not None and not analysed_unknown):
+        if unknown is not None and not analysed_unknown:
             return None  # the analyser knows the lexicon's gaps ("dels", Galician "do")
         english, *contact = others
         if lower in english or word in english or (len(lower) >= 4 and any(lower in c for c in contact)):
