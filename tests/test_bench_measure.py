@@ -7,14 +7,14 @@ import sys
 import pytest
 
 from muri_gen.assets import cache_root
-from muri_gen.bench.measure import duet, per_cpu_second, ratio_row, rounds, seconds_per_call
+from muri_gen.bench.measure import duet, interleaved_seconds, per_cpu_second, ratio_row, rounds
 
 
-def test_sides_take_turns_round_after_round():
+def test_sides_take_turns_round_after_round_neither_always_first():
     order = []
     results = rounds({"ours": lambda: order.append("ours") or len(order), "baseline": lambda: order.append("base") or 0}, 3)
-    assert order == ["ours", "base"] * 3
-    assert results == {"ours": [1, 3, 5], "baseline": [0, 0, 0]}
+    assert order == ["ours", "base", "base", "ours", "ours", "base"]
+    assert results == {"ours": [1, 4, 5], "baseline": [0, 0, 0]}
 
 
 def test_a_row_is_the_median_of_the_rounds_ratios_with_their_spread():
@@ -27,10 +27,17 @@ def test_a_row_is_the_median_of_the_rounds_ratios_with_their_spread():
     assert (single["ratio"], single["spread"], single["note"]) == (0.5, "", "n docs")
 
 
-def test_a_quick_call_is_repeated_until_it_can_be_timed():
-    calls = []
-    seconds = seconds_per_call(lambda: calls.append(1), min_seconds=0.05)
-    assert len(calls) > 1 and seconds < 0.05
+def test_interleaved_sides_call_by_call_the_one_with_fewer_seconds_next_until_each_has_its_seconds():
+    """A clock that advances 1 per ours call and 3 per baseline call: ours calls three times per baseline call."""
+    now, order = [0.0], []
+
+    def side(name, cost):
+        return lambda: order.append(name) or now.__setitem__(0, now[0] + cost)
+
+    seconds = interleaved_seconds({"ours": side("ours", 1.0), "base": side("base", 3.0)}, min_seconds=9, clock=lambda: now[0])
+    assert seconds == {"ours": 1.0, "base": 3.0}
+    assert order[:8] == ["ours", "base", "ours", "ours", "ours", "base", "ours", "ours"]
+    assert order.count("base") == 3 and order.count("ours") == 9  # each side ran its 9 seconds, no more than a call over
 
 
 

@@ -29,7 +29,7 @@ def _baseline_swap(texts: list[str]) -> list[str]:
     return ["".join(table.get(piece.lower(), piece) for piece in WORD.findall(text)) for text in texts]
 
 
-def run(full: bool = False, repeat: int = 3) -> list[dict]:
+def run(full: bool = False, repeat: int = 5) -> list[dict]:
     rows = skewed_dataset() if full else stereotyped_medqa() + skewed_dataset()[930:2000]
     texts = [r["instruction_en"] for r in rows]
     english = swapper("en")

@@ -53,7 +53,7 @@ def run_benches(names: list[str], full: bool, repeat: int, echo=typer.echo) -> t
 def bench(
     full: Annotated[bool, typer.Option("--full", help="Bigger corpora (tens of minutes or more)")] = False,
     repeat: Annotated[int, typer.Option("--repeat", min=1, help="Rounds per benchmark, ours and the baseline in turns; "
-                                        "the table gives the median ratio and its min-max spread")] = 3,
+                                        "the table gives the median ratio and its min-max spread")] = 5,
     only: Annotated[Optional[list[str]], typer.Option("--only", help="Run only this benchmark (repeatable)")] = None,
     output: Annotated[Path, typer.Option("--output", help="Markdown file the table is written to")] = Path("release/BENCH.md"),
 ) -> None:

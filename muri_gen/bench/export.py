@@ -79,7 +79,7 @@ def _fresh(fn, run: RunDir, folder: Path):
     return call
 
 
-def run(full: bool = False, repeat: int = 3) -> list[dict]:
+def run(full: bool = False, repeat: int = 5) -> list[dict]:
     rows = 200_000 if full else 20_000
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)

@@ -1,9 +1,11 @@
-"""Measurements that hold still on a shared machine: both sides run in turns (ours, baseline, ours,
-baseline, ...), each turn long enough to be timed, and a row reports the median of the per-round
-ratios with their min-max spread.
+"""Measurements that hold still on a shared machine: both sides run in turns, each long enough in all
+to be timed, and a row reports the median of the per-round ratios with their min-max spread.
 
-Taking turns puts a burst of load from elsewhere on both sides alike; the ratio of one round
-compares two runs that were seconds apart, and the median of the rounds ignores one bad round.
+Sides in this process interleave call by call (``interleaved_seconds``): a slowdown that lasts a few
+calls lands on both alike, where two seconds of one side and then two of the other caught it on one
+side only (two quick benches a minute apart read Bergamot batched vs per sentence 2.26 and 1.94,
+gender swap 0.41 and 0.47). The ratio of one round compares calls fractions of a second apart, and
+the median of the rounds ignores one bad round.
 
 Sides that run as their own processes go further: ``duet`` runs both at once, one per core. On this
 project's 2-vCPU VM the speed of the same code moves by up to 1.8x from one 15-second run to the next
@@ -27,25 +29,30 @@ MIN_SECONDS = 2.0  # a side that finishes sooner is called again: milliseconds a
 
 
 def rounds(sides: dict[str, Callable[[], T]], repeat: int) -> dict[str, list[T]]:
-    """Each side's results over ``repeat`` rounds; within a round the sides run one after another."""
+    """Each side's results over ``repeat`` rounds; within a round the sides run one after another, in the
+    opposite order the next round (ours, baseline; baseline, ours; ...), so neither always goes first."""
     results: dict[str, list[T]] = {name: [] for name in sides}
+    order = list(sides)
     for _ in range(repeat):
-        for name, side in sides.items():
-            results[name].append(side())
+        for name in order:
+            results[name].append(sides[name]())
+        order.reverse()
     return results
 
 
-def seconds_per_call(call: Callable[[], object], min_seconds: float = MIN_SECONDS,
-                     clock: Callable[[], float] = time.perf_counter) -> float:
-    """Seconds of one call on ``clock``, calling again until ``min_seconds`` have passed (total / calls)."""
-    calls = 0
-    started = clock()
-    while True:
-        call()
-        calls += 1
-        elapsed = clock() - started
-        if elapsed >= min_seconds:
-            return elapsed / calls
+def interleaved_seconds(sides: dict[str, Callable[[], object]], min_seconds: float = MIN_SECONDS,
+                        clock: Callable[[], float] = time.perf_counter) -> dict[str, float]:
+    """Seconds per call of each side, their calls interleaved: the side with the fewest seconds so far calls
+    next, until every side has run ``min_seconds``. A slowdown of the machine that lasts a few calls lands on
+    both sides alike; whole seconds of one side and then of the other would catch it on one side only."""
+    spent, calls = dict.fromkeys(sides, 0.0), dict.fromkeys(sides, 0)
+    while min(spent.values()) < min_seconds:
+        name = min(spent, key=spent.__getitem__)
+        started = clock()
+        sides[name]()
+        spent[name] += clock() - started
+        calls[name] += 1
+    return {name: spent[name] / calls[name] for name in sides}
 
 
 def spread(ratios: list[float]) -> str:
@@ -55,7 +62,8 @@ def spread(ratios: list[float]) -> str:
 def ratio_row(benchmark: str, ours: list[float], baseline: list[float], unit: str, note: str,
               rounds: str = "alternating") -> dict:
     """One table row from per-round values in ``unit``: the medians, and ratio = median of ours/baseline per round.
-    ``rounds`` names how the sides shared a round: "alternating" (in turns) or "duet" (at once, see ``duet``)."""
+    ``rounds`` names how the sides shared a round: "alternating" (in turns), "interleaved" (call by call, see
+    ``interleaved_seconds``) or "duet" (at once, see ``duet``)."""
     ratios = [o / b for o, b in zip(ours, baseline, strict=True)]
     return {"benchmark": benchmark, "ours": median(ours), "baseline": median(baseline), "unit": unit,
             "ratio": median(ratios), "spread": spread(ratios),
@@ -64,12 +72,12 @@ def ratio_row(benchmark: str, ours: list[float], baseline: list[float], unit: st
 
 def throughput_row(benchmark: str, work: int, ours: Callable[[], object], baseline: Callable[[], object],
                    repeat: int, unit: str, note: str, clock: Callable[[], float] = time.perf_counter) -> dict:
-    """``ours`` and ``baseline`` each do ``work`` units per call; they take turns, each timed for MIN_SECONDS at
-    least. ``time.process_time`` as the clock counts this process's CPU seconds: for sides that compute on
-    one thread in this process, steady however busy the machine is."""
-    seconds = rounds({"ours": lambda: seconds_per_call(ours, clock=clock),
-                      "baseline": lambda: seconds_per_call(baseline, clock=clock)}, repeat)
-    return ratio_row(benchmark, [work / s for s in seconds["ours"]], [work / s for s in seconds["baseline"]], unit, note)
+    """``ours`` and ``baseline`` each do ``work`` units per call; a round interleaves their calls until each
+    has run MIN_SECONDS (``interleaved_seconds``). ``time.process_time`` as the clock counts this process's CPU
+    seconds: for sides that compute on one thread in this process, steady however busy the machine is."""
+    seconds = [interleaved_seconds({"ours": ours, "baseline": baseline}, clock=clock) for _ in range(repeat)]
+    return ratio_row(benchmark, [work / s["ours"] for s in seconds], [work / s["baseline"] for s in seconds], unit,
+                     note, rounds="interleaved")
 
 
 def _start(command: list[str], core: int | None, **popen) -> subprocess.Popen:

@@ -55,7 +55,7 @@ def build_run(root: Path, rows: int, shard_size: int = 2000) -> RunDir:
     return run
 
 
-def run(full: bool = False, repeat: int = 3) -> list[dict]:
+def run(full: bool = False, repeat: int = 5) -> list[dict]:
     from muri_gen.report.html import write_report
 
     rows = 200_000 if full else 20_000

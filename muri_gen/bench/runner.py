@@ -82,7 +82,7 @@ def measure(mode: str, corpus: Path, out: Path, executor: str = "local") -> dict
 SIZES = {"quick": (10_000, 500), "full": (100_000, 10_000)}
 
 
-def run(full: bool = False, repeat: int = 3) -> list[dict]:
+def run(full: bool = False, repeat: int = 5) -> list[dict]:
     large, small = SIZES["full" if full else "quick"]
     folder = cache_root() / "bench" / "runner"
     folder.mkdir(parents=True, exist_ok=True)

@@ -135,7 +135,7 @@ def _tiny_nllb_rows(sentences: list[str], repeat: int) -> list[dict]:
         return rows
 
 
-def run(full: bool = False, repeat: int = 3) -> list[dict]:
+def run(full: bool = False, repeat: int = 5) -> list[dict]:
     apertium = ApertiumTranslator(ApertiumTranslator.Config())
     bergamot = BergamotTranslator(BergamotTranslator.Config())
     n = 400 if full else 40  # the one-call-per-sentence baselines dominate the run time
