@@ -89,16 +89,23 @@ def source_files(source: Source, root: Path = Path("/usr/share")) -> list[Path]:
     return files
 
 
+# a line opened by a dash is an attribution ("\t\t-- John Osborne") or a line of dialogue, not a wrapped line
+_DASH_LINE = re.compile(r"^[ \t]*((?:--|\u2014)[ \t]*\S.*)$", re.MULTILINE)
+
+
 def split_documents(text: str, separator: str) -> list[str]:
     """Fortune files separate entries with a '%' line, klavaro with blank lines. Lines wrapped for an
     80-column terminal are joined (the translation layer reads each line as a segment); blank lines
-    stay paragraph breaks."""
+    stay paragraph breaks, and so does a line opened by a dash: an attribution joined to its quotation
+    would end the quotation's line with a name instead of its full stop (the quality filter counts
+    lines that end a sentence)."""
     if separator:
         chunks = re.split(rf"^{re.escape(separator)}\s*$", text, flags=re.MULTILINE)
     else:
         chunks = re.split(r"\n\s*\n", text)
     documents = []
     for chunk in chunks:
+        chunk = _DASH_LINE.sub(r"\n\n\1", chunk)
         paragraphs = [" ".join(line.strip() for line in p.splitlines() if line.strip()) for p in re.split(r"\n\s*\n", chunk)]
         document = "\n\n".join(p for p in paragraphs if p)
         if document:

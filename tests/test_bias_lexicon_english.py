@@ -1,9 +1,8 @@
 """English occupation forms beyond WinoBias's (filters/bias/occupations/en.tsv): rebuilt from Apertium's
 dictionaries, checked against genbit's gendered words and Apertium's English analyser, and what they
-change on real text (the demo's Italian people texts through Apertium, Reddit posts)."""
+change on real text (an Italian fortune through Apertium, Reddit posts)."""
 import csv
 import importlib.util
-import json
 import re
 import subprocess
 from pathlib import Path
@@ -16,7 +15,6 @@ from muri_gen.bias.lexicon_check import APERTIUM
 from muri_gen.bias.lexicons import LEXICON_DIR, OCCUPATIONS_FILE, load_lexicon, read_native_forms, read_occupations
 from muri_gen.bias.trace import trace_rows
 
-ROOT = Path(__file__).resolve().parent.parent
 EXTRA = LEXICON_DIR / "occupations" / "en.tsv"
 
 
@@ -60,10 +58,11 @@ def test_forms_apply_with_the_shipped_list_only():
 
 
 def test_italian_capo_reaches_english_as_a_counted_boss():
-    """A people text of the demo, sent to English as the demo does (Apertium, through Spanish): the
+    """A fortune of Debian's fortunes-it, sent to English as the demo does (Apertium, through Spanish): the
     native lexicon counts "capo" as chief; English now counts "boss", with the man's "his"."""
-    row = next(json.loads(line) for line in (ROOT / "pipelines" / "data" / "people-demo.jsonl").open(encoding="utf-8")
-               if '"people-ita-italia-362"' in line)
+    row = {"id": "fortunes-it-italia-362", "language": "ita",
+           "text": "Mostrami un uomo che sia un buon perdente ed io ti mostrero' un uomo che sta giocando a golf con "
+                   "il suo capo."}
     text = row["text"]
     for source, target in (("ita", "spa"), ("spa", "eng")):
         text = ApertiumTranslator(ApertiumConfig()).translate_batch([text], source, target)[0]
