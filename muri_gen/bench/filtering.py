@@ -30,7 +30,7 @@ import textwrap
 from pathlib import Path
 
 from muri_gen.assets import cache_root
-from muri_gen.bench.measure import duet, per_cpu_second, ratio_row
+from muri_gen.bench.measure import duet, per_cpu_second, ratio_row, side_run
 
 DATATROVE = "datatrove==0.10.1"
 
@@ -124,11 +124,7 @@ def our_command(corpus: Path, stages: str, out: Path) -> list[str]:
 
 
 def run_ours(corpus: Path, stages: str, out: Path) -> dict:
-    done = subprocess.run(our_command(corpus, stages, out), capture_output=True, text=True,
-                          env={**os.environ, **SIDE_ENV}, cwd=REPO)
-    if done.returncode:
-        raise RuntimeError(f"our filter chain failed: {done.stderr[-2000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return side_run(our_command(corpus, stages, out), "our filter chain", env={**os.environ, **SIDE_ENV}, cwd=REPO)
 
 
 DATATROVE_RUN = textwrap.dedent("""\
@@ -282,12 +278,7 @@ def lid_overhead(corpus: Path, limit: int, out: Path, repeat: int) -> dict:
     """Our language_id stage against raw fastText predict, on the same texts, in turns batch by batch in one
     process (``lid_pair``), a fresh process each round."""
     command = [sys.executable, "-c", LID_PAIR, str(corpus), str(limit), str(out / "lid")]
-    results = []
-    for _ in range(repeat):
-        done = subprocess.run(command, env={**os.environ, **SIDE_ENV}, cwd=REPO, text=True, capture_output=True)
-        if done.returncode:
-            raise RuntimeError(f"lid_overhead round failed: {done.stderr[-2000:]}")
-        results.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    results = [side_run(command, "lid_overhead", env={**os.environ, **SIDE_ENV}, cwd=REPO) for _ in range(repeat)]
     return ratio_row("lid_overhead", [limit / r["ours"] for r in results], [limit / r["raw"] for r in results],
                      "docs/CPU s", f"{limit} docs, {LID_SECONDS:.0f} CPU s a side a round; language_id stage (script "
                      "check, top-3, macrolanguage sums, CLD2 sibling check) vs raw fastText predict on the same "

@@ -100,6 +100,11 @@ def _finished(process: subprocess.Popen, name: str) -> dict:
         return json.loads(out.read().strip().splitlines()[-1])
 
 
+def side_run(command: list[str], name: str, **popen) -> dict:
+    """One side's process run to its end on any core: the JSON line it printed last (its stderr if it fails)."""
+    return _finished(_start(command, None, **popen), name)
+
+
 def _together(sides: dict[str, list[str]], placed: dict[str, int], **popen) -> dict[str, list[dict]]:
     """Both sides at once, each on its core; a side that finishes first starts again until the other finishes
     (so neither ever runs alone), and its run still going then is stopped and not counted."""
@@ -128,8 +133,7 @@ def duet(sides: dict[str, list[str]], repeat: int, **popen) -> dict[str, list[li
     two cores (or no core pinning, off Linux) the sides run one after another."""
     cores = sorted(os.sched_getaffinity(0))[:2] if hasattr(os, "sched_getaffinity") else []  # Linux only
     if len(cores) < 2:
-        return {name: [[_finished(_start(command, None, **popen), name)] for _ in range(repeat)]
-                for name, command in sides.items()}
+        return {name: [[side_run(command, name, **popen)] for _ in range(repeat)] for name, command in sides.items()}
     results: dict[str, list[list[dict]]] = {name: [] for name in sides}
     for _ in range(repeat):
         placements = [_together(sides, dict(zip(sides, order)), **popen) for order in (cores, cores[::-1])]
