@@ -25,6 +25,13 @@ _SAMPLE_CHARS = 1000  # the dominant script shows in the first thousand characte
 _SPLIT_WORDS = regex.compile(r"[\p{L}\p{M}\p{N}_'’\-]+", regex.V1)
 _ASCII_LETTERS = string.ascii_letters.encode("ascii")
 _WORDLIKE = regex.compile(r"[\p{L}\p{M}\p{N}]")
+_WORD_RUNS = regex.compile(r"[\p{L}\p{M}\p{N}]+")
+
+
+def word_runs(text: str) -> list[str]:
+    """The text's maximal runs of letters, marks and digits: its words with punctuation ignored (what
+    dedup compares and what the content screen looks terms up in)."""
+    return _WORD_RUNS.findall(text)
 
 
 @lru_cache(maxsize=65536)

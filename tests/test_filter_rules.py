@@ -3,11 +3,14 @@
 Each rule must fire on a real example built from the article text and stay quiet on the clean
 article, in Latin, Cyrillic, Arabic, Devanagari and Han script.
 """
+from collections import Counter
+
 import pytest
 
 from muri_gen.corpora import declarations, documents
 from muri_gen.text import dominant_script
-from muri_gen.stages.content_screen import ContentScreen, ContentScreenConfig
+from muri_gen.resources import FILTERS_DIR
+from muri_gen.stages.content_screen import ContentScreen, ContentScreenConfig, Wordlist, load_wordlist
 from muri_gen.stages.normalize import Normalize, NormalizeConfig, normalize_text
 from muri_gen.stages.pii import KINDS, redact
 from muri_gen.stages.quality import QualityConfig, QualityFilter, repeated_ngram_starts
@@ -164,6 +167,33 @@ def test_content_screen_matches_whole_words_only(tmp_path):
     record = {"id": "k", "text": "Ein kurzer Text ohne Liste.", "language": "kal", "script": "Latn"}
     assert stage.keep(record) is True and record["screen"] == {"wordlist": None, "hits": 0}
 
+
+
+@pytest.mark.parametrize("path", sorted(FILTERS_DIR.glob("screen/*.txt")), ids=lambda p: p.stem)
+def test_content_screen_word_lookup_misses_nothing_the_pattern_finds(path):
+    """Deciding by the terms' first words must give the hits the whole pattern gives, for every shipped
+    list: each term in running text as written, upper-cased (also with Turkish İ), title-cased, glued
+    to a word (no hit where words have spaces), among other terms, and the UDHR in the list's language."""
+    unspaced = path.stem in ("jpn", "zho", "tha")
+    wordlist = load_wordlist(str(path), unspaced)
+    udhr = {"ara": "arb", "fas": "pes_1", "por": "por_PT", "deu": "deu_1996", "zho": "cmn_hans", "nor": "nob"}
+    code = udhr.get(path.stem, path.stem)
+    texts = [d["text"] for d in documents(declarations([code])[0])] if declarations([code]) else []
+    assert texts or path.stem in ("epo", "kor", "tha", "dan", "fin", "ces", "hun", "swe", "nld", "pol", "hin")
+    terms = sorted(wordlist.terms)
+    for i, term in enumerate(terms):
+        texts += [f"Ein Satz, {term} und mehr.", f"{term.upper()}!", f"({term.title()})", f"x{term}y",
+                  term.upper().replace("I", "İ"),  # Turkish capitals: the pattern matches them to i and ı
+                  f"{term} {terms[(i + 7) % len(terms)]}, {terms[(i + 13) % len(terms)]}."]
+    looked_up = 0
+    for text in texts:
+        expected = Counter(m.lower() for m in wordlist.pattern().findall(text))
+        assert wordlist.hits(text) == expected, text
+        looked_up += not expected
+    assert looked_up  # texts without a term exist, and were decided by the lookup too
+    fresh = Wordlist(set(terms), unspaced)
+    assert fresh.hits("Qqq, qqq.") == Counter()
+    assert fresh._pattern is None  # a text none of whose words is a term's first word never compiles the pattern
 
 PII_TEXT = ("Escríbeme a maria.lopez@correo.es o llama al +34 912 345 678 o al 612-345-678. IBAN ES91 2100 0418 "
             "4502 0005 1332, tarjeta 4111 1111 1111 1111, servidor 192.168.1.20 y 2001:db8::1.")

@@ -25,16 +25,14 @@ from itertools import accumulate, chain
 from pathlib import Path
 
 import numpy as np
-import regex
 from pydantic import Field, model_validator
 
-from muri_gen.text import UNSPACED_SCRIPTS, dominant_script
+from muri_gen.text import UNSPACED_SCRIPTS, dominant_script, word_runs
 from muri_gen.record import Outcome, Rejected, stable_hash
 from muri_gen.runner.layout import write_atomic
 from muri_gen.stages.base import Stage, StageConfig
 
 log = logging.getLogger("muri_gen")
-_TOKENS = regex.compile(r"[\p{L}\p{M}\p{N}]+")
 _CHUNK = 2000  # records the in-order pass decides together (one SQLite probe for their keys)
 DUPLICATES_FILE = "duplicates.jsonl"
 REPEATED_LINES_FILE = "repeated_lines.json"
@@ -66,7 +64,7 @@ class DedupConfig(StageConfig):
 
 def tokens(text: str, script: str) -> list[str]:
     """Case- and punctuation-insensitive tokens: words, or letters in scripts without spaces."""
-    words = _TOKENS.findall(text.casefold())
+    words = word_runs(text.casefold())
     return list("".join(words)) if script in UNSPACED_SCRIPTS else words
 
 
