@@ -14,7 +14,7 @@ alone (``screen.classifier_score`` is null). ``rule`` names what fired: ``wordli
 """
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from functools import lru_cache
 from pathlib import Path
 
@@ -30,8 +30,6 @@ from muri_gen.stages.base import FilterStage, StageConfig
 from muri_gen.stages.language_id import registry_script_of
 
 _WORD_CHAR = r"[\p{L}\p{M}\p{N}]"
-# what the regex module's case-insensitive matching equates and casefold() does not (Turkish ı and İ)
-_FOLD_EXTRA = str.maketrans({"ı": "i", "\u0307": None, "\U0001df95": "ss"})
 REASON = "screened_content"  # one reason for every rule; the detail's ``rule`` says which fired
 
 
@@ -48,35 +46,60 @@ class ContentScreenConfig(StageConfig):
 
 
 def fold(text: str) -> str:
-    """Case folded so that whatever the list's pattern matches case-insensitively folds alike."""
-    return text.casefold().translate(_FOLD_EXTRA)
+    """Case folded so that whatever the list's pattern matches case-insensitively folds alike: beyond
+    casefold(), the regex module equates Turkish ı and İ with i (and one rare letter with ss)."""
+    return text.casefold().replace("ı", "i").replace("\u0307", "").replace("\U0001df95", "ss")
 
 
 class Wordlist:
     """One language's list: its terms as one pattern, compiled on the first text that could hold one.
 
-    A term can only match where its first run of letters and digits is a whole word of the text (the
-    pattern's boundaries say so), so a text none of whose words is such an anchor has no hit, and
-    most texts are decided by a set lookup instead of the alternation tried at every position (10x
-    the cost). Without spaces, substrings are all there is, and a term's first character is its
-    anchor; a term of symbols only ("🖕") is looked for as a substring.
+    Every run of letters and digits of a term is a whole word of any text the term matches in (the
+    pattern's boundaries say so), so a text lacking some word of every term (nor holding, for a term
+    whose words are short, the term itself: "a$$", "🖕") has no hit. Most texts are decided by set
+    lookups (a term's longest word, then its others) instead of the alternation tried at every
+    position (10x the cost). Without spaces, substrings are all there is: a term's first two
+    characters, looked up among the text's character pairs, then its pieces as substrings.
     """
 
     def __init__(self, terms: set[str], unspaced: bool):
         self.terms = terms
         self.unspaced = unspaced
-        first_words = {term: fold(term)[0] if unspaced else next(iter(word_runs(fold(term))), None) for term in terms}
-        self.anchors = {word for word in first_words.values() if word}
-        self.symbols = tuple(fold(term) for term, word in first_words.items() if not word)
+        # anchor -> for each term it starts, what else a text must hold: the term's other words (spaced),
+        # or its pieces between spaces as substrings (unspaced)
+        self.by_anchor: dict[str, list[frozenset[str]]] = defaultdict(list)
+        symbols = []
+        for term in terms:
+            folded = fold(term)
+            if unspaced:
+                self.by_anchor[folded[:2]].append(frozenset(folded.split()))
+                continue
+            runs = word_runs(folded)
+            longest = max(runs, key=len, default="")
+            if longest == folded or len(longest) >= 3 or (longest and " " in folded):
+                self.by_anchor[longest].append(frozenset(runs))
+            else:  # "a$$", "🖕": a short word or none, looked for as a substring (up to a space: any run matches it)
+                symbols.append(folded.split()[0])
+        self.symbols = tuple(symbols)
         self._pattern: regex.Pattern | None = None
 
     def hits(self, text: str) -> Counter:
         """How often each term occurs in the text (non-overlapping, longest term first)."""
-        folded = fold(text)
-        words = set(folded) if self.unspaced else set(word_runs(folded))
-        if self.anchors.isdisjoint(words) and not any(symbol in folded for symbol in self.symbols):
+        if not self.could_match(fold(text)):
             return Counter()
         return Counter(match.lower() for match in self.pattern().findall(text))
+
+    def could_match(self, folded: str) -> bool:
+        if self.unspaced:
+            pairs = {folded[i : i + 2] for i in range(len(folded) - 1)}
+            if any(all(piece in folded for piece in pieces)
+                   for anchor in self.by_anchor.keys() & pairs for pieces in self.by_anchor[anchor]):
+                return True
+        else:
+            words = set(word_runs(folded))
+            if any(words >= runs for anchor in self.by_anchor.keys() & words for runs in self.by_anchor[anchor]):
+                return True
+        return any(symbol in folded for symbol in self.symbols)
 
     def pattern(self) -> regex.Pattern:
         if self._pattern is None:
