@@ -18,10 +18,9 @@ import io
 import json
 import logging
 import sqlite3
-import zlib
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from itertools import accumulate, chain
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -76,16 +75,57 @@ def line_key(line: str) -> int:
     return stable_hash(" ".join(line.casefold().split())) >> 1
 
 
-def shingle_hashes(words: list[str], n: int) -> list[int]:
-    """CRC32 of every n-word shingle (words joined by one space, UTF-8), read as slices of the whole
-    text encoded once rather than one joined string per shingle."""
-    joined = " ".join(words).encode("utf-8", "surrogatepass")
-    if len(words) <= n:
-        return [zlib.crc32(joined)]
-    # word i spans bytes starts[i] .. starts[i+1]-1 (tokens hold no space: the encoded text splits back into them)
-    starts = list(accumulate((len(word) + 1 for word in joined.split(b" ")), initial=0))
-    view = memoryview(joined)
-    return [zlib.crc32(view[start : end - 1]) for start, end in zip(starts, starts[n:])]
+def mix64(values: np.ndarray) -> np.ndarray:
+    """splitmix64's finalizer on uint64 arrays: a bijection that spreads every input bit."""
+    with np.errstate(over="ignore"):  # multiplication modulo 2^64
+        values = (values ^ (values >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        values = (values ^ (values >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return values ^ (values >> np.uint64(31))
+
+
+_PRIME = 0x100000001B3  # FNV's 64-bit prime: odd, so it has an inverse modulo 2^64
+_CHUNK_BYTES = 1 << 20  # text hashed in one numpy pass: ~32 bytes of arrays per byte of text
+
+
+def shingle_hashes(documents: list[list[str]], n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The 32-bit hash of every n-word shingle (its words joined by one space, in UTF-8) of every
+    document, without a Python call per shingle: a polynomial hash modulo 2^64 (the sum over its
+    bytes of (byte + 1) * PRIME^(bytes after it in the shingle)), read off prefix sums of the whole
+    text as a difference, then mixed (``mix64``), its high 32 bits kept. A document of n words or fewer is one shingle (an empty one
+    too). Returns every document's hashes in order, and how many each has."""
+    lengths = np.fromiter(map(len, documents), dtype=np.int64, count=len(documents))
+    counts = np.maximum(lengths - n + 1, 1)
+    texts = [" ".join(words).encode("utf-8", "surrogatepass") for words in documents]
+    parts, first, size = [], 0, 0
+    for i, text in enumerate(texts):
+        size += len(text) + 1
+        if size >= _CHUNK_BYTES or i == len(texts) - 1:
+            parts.append(_chunk_shingle_hashes(texts[first : i + 1], lengths[first : i + 1], counts[first : i + 1], n))
+            first, size = i + 1, 0
+    return (np.concatenate(parts) if parts else np.empty(0, dtype=np.uint32)), counts
+
+
+def _chunk_shingle_hashes(texts: list[bytes], lengths: np.ndarray, counts: np.ndarray, n: int) -> np.ndarray:
+    data = np.frombuffer(b"\n".join(texts), dtype=np.uint8)
+    with np.errstate(over="ignore"):  # the arithmetic is modulo 2^64
+        powers = np.cumprod(np.full(len(data) + 1, _PRIME, dtype=np.uint64))  # PRIME^(j+1)
+        inverse_powers = np.cumprod(np.full(len(data), pow(_PRIME, -1, 1 << 64), dtype=np.uint64))
+        prefix = np.concatenate((np.zeros(1, dtype=np.uint64),
+                                 np.cumsum((data.astype(np.uint64) + np.uint64(1)) * inverse_powers)))
+    # words are split by spaces, documents by newlines (tokens hold neither); an empty document is one
+    # empty piece, so document d owns max(len, 1) pieces
+    separators = np.flatnonzero((data == 0x20) | (data == 0x0A))
+    piece_starts = np.concatenate(([0], separators + 1))
+    piece_ends = np.concatenate((separators, [len(data)]))
+    pieces = np.maximum(lengths, 1)
+    shingle = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)  # index within its document
+    first = np.repeat(np.cumsum(pieces) - pieces, counts) + shingle
+    last = first + np.repeat(np.minimum(pieces, n), counts) - 1
+    start, end = piece_starts[first], piece_ends[last]
+    with np.errstate(over="ignore"):
+        # sum over the shingle's bytes of (byte + 1) * PRIME^(end - j)
+        values = (prefix[end] - prefix[start]) * powers[end - 1]
+    return (mix64(values) >> np.uint64(32)).astype(np.uint32)
 
 
 class Signatures:
@@ -108,24 +148,16 @@ class Signatures:
         hashes = hashes * np.uint32(0xC2B2AE35)
         return hashes ^ (hashes >> np.uint32(16))
 
-    def of(self, documents: list[list[int]]) -> np.ndarray:
-        """One row per document (each with at least one shingle hash), one column per permutation."""
-        counts = np.fromiter(map(len, documents), dtype=np.int64, count=len(documents))
+    def of(self, hashes: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        """One row per document, one column per permutation, from ``shingle_hashes``' flat hashes and
+        counts (every document has at least one)."""
         starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-        hashes = self.mix(np.fromiter(chain.from_iterable(documents), dtype=np.uint32, count=int(counts.sum())))
-        signatures = np.empty((len(documents), len(self.a)), dtype=np.uint32)
+        mixed = self.mix(hashes.astype(np.uint32))
+        signatures = np.empty((len(counts), len(self.a)), dtype=np.uint32)
         with np.errstate(over="ignore"):  # the wrap-around is the modulo 2^32 of the permutation
             for column, (a, b) in enumerate(zip(self.a, self.b)):
-                signatures[:, column] = np.minimum.reduceat(hashes * a + b, starts)
+                signatures[:, column] = np.minimum.reduceat(mixed * a + b, starts)
         return signatures
-
-
-def mix64(values: np.ndarray) -> np.ndarray:
-    """splitmix64's finalizer on uint64 arrays: a bijection that spreads every input bit."""
-    with np.errstate(over="ignore"):  # multiplication modulo 2^64
-        values = (values ^ (values >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        values = (values ^ (values >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return values ^ (values >> np.uint64(31))
 
 
 class DuplicateIndex:
@@ -144,8 +176,7 @@ class DuplicateIndex:
             "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-16384;"
             "CREATE TABLE exact (key INTEGER PRIMARY KEY, id TEXT);"
             "CREATE TABLE docs (ordinal INTEGER PRIMARY KEY, id TEXT, signature BLOB);"
-            "CREATE TABLE bands (key INTEGER, ordinal INTEGER);"
-            "CREATE INDEX bands_key ON bands(key);"
+            "CREATE TABLE bands (key INTEGER, ordinal INTEGER, PRIMARY KEY (key, ordinal)) WITHOUT ROWID;"
             "CREATE TABLE lines (key INTEGER PRIMARY KEY, docs INTEGER);"
             "CREATE TEMP TABLE probe (key INTEGER PRIMARY KEY);"
         )
@@ -167,7 +198,9 @@ class DuplicateIndex:
 
     def _probe(self, keys: Iterable[int], query: str) -> list[tuple]:
         self.db.execute("DELETE FROM probe")
-        self.db.executemany("INSERT OR IGNORE INTO probe VALUES (?)", ((k,) for k in keys))
+        # sorted and distinct: the probe's B-tree is filled by appends
+        distinct = np.unique(np.fromiter(keys, dtype=np.int64)).tolist()
+        self.db.executemany("INSERT INTO probe VALUES (?)", zip(distinct))
         return self.db.execute(query).fetchall()
 
     def check_chunk(self, ids: list[str], keys: list[int] | None, signatures: np.ndarray | None,
@@ -178,12 +211,18 @@ class DuplicateIndex:
             exact = dict(self._probe(keys, "SELECT e.key, e.id FROM probe JOIN exact e USING (key)"))
         band_keys = None
         buckets: dict[int, list[int]] = defaultdict(list)  # band key -> ordinals of indexed documents, rising
-        self.chunk_docs: dict[int, tuple[str, np.ndarray]] = {}  # this chunk's documents, and those read back
+        self.chunk_docs: dict[int, tuple[str, np.ndarray]] = {}  # this chunk's documents, and those it meets
         if signatures is not None:
             band_keys = self.band_keys(signatures, languages).tolist()
-            for key, ordinal in self._probe(chain.from_iterable(band_keys),
+            # a record repeating an indexed text exactly is decided without its bands
+            undecided = (bands for i, bands in enumerate(band_keys) if keys is None or keys[i] not in exact)
+            for key, ordinal in self._probe(chain.from_iterable(undecided),
                                             "SELECT b.key, b.ordinal FROM probe JOIN bands b USING (key) ORDER BY b.ordinal"):
                 buckets[key].append(ordinal)
+            # every indexed document a record of the chunk may be compared with, read in one query
+            query = "SELECT d.ordinal, d.id, d.signature FROM probe JOIN docs d ON d.ordinal = probe.key"
+            for ordinal, other_id, blob in self._probe(set(chain.from_iterable(buckets.values())), query):
+                self.chunk_docs[ordinal] = (other_id, np.frombuffer(blob, dtype=signatures.dtype))
         results: list[dict | None] = []
         new_exact, new_docs, new_bands = [], [], []
         for i, record_id in enumerate(ids):
@@ -212,16 +251,10 @@ class DuplicateIndex:
         self.db.executemany("INSERT INTO bands VALUES (?, ?)", new_bands)
         return results
 
-    def document(self, ordinal: int, dtype: np.dtype) -> tuple[str, np.ndarray]:
-        if ordinal not in self.chunk_docs:
-            other_id, blob = self.db.execute("SELECT id, signature FROM docs WHERE ordinal = ?", (ordinal,)).fetchone()
-            self.chunk_docs[ordinal] = (other_id, np.frombuffer(blob, dtype=dtype))
-        return self.chunk_docs[ordinal]
-
     def near(self, signature: np.ndarray, buckets: list[list[int]]) -> dict | None:
         """The earliest indexed document sharing a band whose signature agrees enough, if any."""
         for ordinal in sorted(set(chain.from_iterable(buckets))):
-            other_id, other = self.document(ordinal, signature.dtype)
+            other_id, other = self.chunk_docs[ordinal]
             similarity = np.count_nonzero(other == signature) / len(signature)
             if similarity >= self.config.threshold:
                 return {"duplicate_of": other_id, "kind": "near", "similarity": round(similarity, 3)}
@@ -262,7 +295,7 @@ class Deduplicate(Stage):
         if config.exact:
             arrays["exact"] = np.fromiter(map(exact_key, words), dtype=np.int64, count=len(words))
         if config.near:
-            arrays["signatures"] = (Signatures(config.num_perm).of([shingle_hashes(w, config.shingle) for w in words])
+            arrays["signatures"] = (Signatures(config.num_perm).of(*shingle_hashes(words, config.shingle))
                                     if records else np.empty((0, config.num_perm), dtype=np.uint32))
         buffer = io.BytesIO()
         np.savez(buffer, **arrays)
