@@ -19,7 +19,6 @@ import json
 import logging
 import sqlite3
 from collections import Counter, defaultdict
-from collections.abc import Iterable
 from itertools import chain
 from pathlib import Path
 
@@ -160,6 +159,29 @@ class Signatures:
         return signatures
 
 
+class KeyBitmap:
+    """Which keys an index may hold, a bit per key's low bits (keys are mixed: their low bits are
+    uniform): a clear bit means "not indexed" without asking SQLite; a set bit may be another key's.
+    Its size is fixed, so memory stays flat; past tens of millions of keys most bits are set and most
+    keys are asked again, at no loss of exactness."""
+
+    def __init__(self, bits: int = 1 << 27):  # 16 MB
+        self.mask = np.int64(bits - 1)
+        self.bytes = np.zeros(bits // 8, dtype=np.uint8)
+
+    def _where(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        low = keys & self.mask
+        return low >> 3, (np.uint8(1) << (low & 7).astype(np.uint8))
+
+    def add(self, keys: np.ndarray) -> None:
+        cells, bits = self._where(keys)
+        np.bitwise_or.at(self.bytes, cells, bits)
+
+    def may_hold(self, keys: np.ndarray) -> np.ndarray:
+        cells, bits = self._where(keys)
+        return (self.bytes[cells] & bits) != 0
+
+
 class DuplicateIndex:
     """First-occurrence-wins duplicate finder over an SQLite file (bounded memory, any corpus size).
 
@@ -181,6 +203,7 @@ class DuplicateIndex:
             "CREATE TEMP TABLE probe (key INTEGER PRIMARY KEY);"
         )
         self.ordinal = 0
+        self.indexed_bands = KeyBitmap()
         self.language_seeds: dict[str, int] = {}
         self.chunk_docs: dict[int, tuple[str, np.ndarray]] = {}
 
@@ -196,11 +219,10 @@ class DuplicateIndex:
             keys = mix64(keys ^ rows[:, :, row])
         return (keys >> np.uint64(1)).astype(np.int64)  # SQLite integers are signed 64-bit
 
-    def _probe(self, keys: Iterable[int], query: str) -> list[tuple]:
+    def _probe(self, keys: np.ndarray, query: str) -> list[tuple]:
         self.db.execute("DELETE FROM probe")
         # sorted and distinct: the probe's B-tree is filled by appends
-        distinct = np.unique(np.fromiter(keys, dtype=np.int64)).tolist()
-        self.db.executemany("INSERT INTO probe VALUES (?)", zip(distinct))
+        self.db.executemany("INSERT INTO probe VALUES (?)", zip(np.unique(keys).tolist()))
         return self.db.execute(query).fetchall()
 
     def check_chunk(self, ids: list[str], keys: list[int] | None, signatures: np.ndarray | None,
@@ -208,20 +230,25 @@ class DuplicateIndex:
         """Per record, None when it is new (and now indexed), else why it is a duplicate."""
         exact: dict[int, str] = {}
         if keys is not None:
-            exact = dict(self._probe(keys, "SELECT e.key, e.id FROM probe JOIN exact e USING (key)"))
+            exact = dict(self._probe(np.array(keys, dtype=np.int64), "SELECT e.key, e.id FROM probe JOIN exact e USING (key)"))
         band_keys = None
         buckets: dict[int, list[int]] = defaultdict(list)  # band key -> ordinals of indexed documents, rising
         self.chunk_docs: dict[int, tuple[str, np.ndarray]] = {}  # this chunk's documents, and those it meets
         if signatures is not None:
-            band_keys = self.band_keys(signatures, languages).tolist()
-            # a record repeating an indexed text exactly is decided without its bands
-            undecided = (bands for i, bands in enumerate(band_keys) if keys is None or keys[i] not in exact)
-            for key, ordinal in self._probe(chain.from_iterable(undecided),
+            band_array = self.band_keys(signatures, languages)
+            band_keys = band_array.tolist()
+            # a record repeating an indexed text exactly is decided without its bands; of the others',
+            # SQLite is asked only for keys the bitmap may hold
+            undecided = (np.ones(len(ids), dtype=bool) if keys is None else
+                         np.fromiter((key not in exact for key in keys), dtype=bool, count=len(keys)))
+            asked = band_array[undecided]
+            for key, ordinal in self._probe(asked[self.indexed_bands.may_hold(asked)],
                                             "SELECT b.key, b.ordinal FROM probe JOIN bands b USING (key) ORDER BY b.ordinal"):
                 buckets[key].append(ordinal)
             # every indexed document a record of the chunk may be compared with, read in one query
             query = "SELECT d.ordinal, d.id, d.signature FROM probe JOIN docs d ON d.ordinal = probe.key"
-            for ordinal, other_id, blob in self._probe(set(chain.from_iterable(buckets.values())), query):
+            met = np.fromiter(chain.from_iterable(buckets.values()), dtype=np.int64)
+            for ordinal, other_id, blob in self._probe(met, query):
                 self.chunk_docs[ordinal] = (other_id, np.frombuffer(blob, dtype=signatures.dtype))
         results: list[dict | None] = []
         new_exact, new_docs, new_bands = [], [], []
@@ -249,6 +276,8 @@ class DuplicateIndex:
         self.db.executemany("INSERT INTO exact VALUES (?, ?)", new_exact)
         self.db.executemany("INSERT INTO docs VALUES (?, ?, ?)", new_docs)
         self.db.executemany("INSERT INTO bands VALUES (?, ?)", new_bands)
+        if new_bands:
+            self.indexed_bands.add(np.array([key for key, _ in new_bands], dtype=np.int64))
         return results
 
     def near(self, signature: np.ndarray, buckets: list[list[int]]) -> dict | None:
