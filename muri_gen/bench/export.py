@@ -22,6 +22,9 @@ from muri_gen.export.schema import FEATURES, SplitFractions, missing_pair_reason
 from muri_gen.runner.layout import RunDir
 
 
+EXPORT_SECONDS = 6.0  # of each side a round: a call writes the quick run's 20,000 rows in 0.7-1.6 s
+
+
 def _fake_run(root: Path, rows: int) -> RunDir:
     docs = [d for declaration in declarations(list(DEMO_SOURCES)) for d in documents(declaration)]
     run = RunDir(root)
@@ -81,18 +84,29 @@ def _fresh(fn, run: RunDir, folder: Path):
 
 
 def run(full: bool = False, repeat: int = 5) -> list[dict]:
+    import pyarrow
+
     rows = 200_000 if full else 20_000
-    with tempfile.TemporaryDirectory() as tmp:
-        tmp_path = Path(tmp)
-        fake = _fake_run(tmp_path / "run", rows)
-        ours_rows, base_rows = _ours(fake, tmp_path / "ours"), _baseline(fake, tmp_path / "base")
-        if ours_rows != base_rows:
-            raise RuntimeError(f"the two writers disagree: {ours_rows} vs {base_rows} rows")
-        row = throughput_row(f"export: {rows} pairs to Parquet configs", ours_rows,
-                             _fresh(_ours, fake, tmp_path / "ours"), _fresh(_baseline, fake, tmp_path / "base"),
-                             repeat, "rows/CPU s", "baseline: all rows in memory, one Dataset.to_parquet per config",
-                             clock=time.process_time)
-        ours_mb = _peak_mb(_ours, fake, tmp_path / "ours2")
-        base_mb = _peak_mb(_baseline, fake, tmp_path / "base2")
+    threads = pyarrow.cpu_count(), pyarrow.io_thread_count()
+    # one thread each: Arrow's pools spend CPU seconds waiting that vary with the machine's load (the
+    # ratio moved 1.85 -> 2.08 between two runs with them)
+    pyarrow.set_cpu_count(1)
+    pyarrow.set_io_thread_count(1)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp_path = Path(tmp)
+            fake = _fake_run(tmp_path / "run", rows)
+            ours_rows, base_rows = _ours(fake, tmp_path / "ours"), _baseline(fake, tmp_path / "base")
+            if ours_rows != base_rows:
+                raise RuntimeError(f"the two writers disagree: {ours_rows} vs {base_rows} rows")
+            row = throughput_row(f"export: {rows} pairs to Parquet configs", ours_rows,
+                                 _fresh(_ours, fake, tmp_path / "ours"), _fresh(_baseline, fake, tmp_path / "base"),
+                                 repeat, "rows/CPU s", "baseline: all rows in memory, one Dataset.to_parquet per "
+                                 "config; Arrow on one thread", clock=time.process_time, min_seconds=EXPORT_SECONDS)
+            ours_mb = _peak_mb(_ours, fake, tmp_path / "ours2")
+            base_mb = _peak_mb(_baseline, fake, tmp_path / "base2")
+    finally:
+        pyarrow.set_cpu_count(threads[0])
+        pyarrow.set_io_thread_count(threads[1])
     return [{**row, "note": f"{row['note']}; peak Python heap {ours_mb:.0f} MiB (streaming) vs {base_mb:.0f} MiB "
                             "(all rows in memory)"}]

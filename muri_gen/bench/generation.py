@@ -1,7 +1,7 @@
 """Reverse-instruction throughput, measured side by side on the same prompts and sampling:
 
 - the stage through the OpenAI-compatible client vs a direct saturating httpx client (same server,
-  same payloads, same concurrency), on the embedded xllamacpp server;
+  same payloads, same concurrency), on the embedded xllamacpp server, batch by batch in turns;
 - a re-run of the finished stage (request cache) vs its first run;
 - full=True adds the stage on vLLM offline vs raw ``vllm.LLM.chat`` (one engine, loaded once; CPU
   here, the same harness on a GPU), on 64 requests like the anchor's workload, with every core bound.
@@ -24,6 +24,10 @@ from muri_gen.bench.measure import ratio_row, rounds
 from muri_gen.component import StartedContext
 from muri_gen.event_loop import run_coroutine
 from muri_gen.stages.reverse_instruction import ReverseInstruction, ReverseInstructionConfig
+
+
+BATCHES_PER_ROUND = 2  # a batch of 4 requests takes 5-8 s without the prompt cache
+CACHE_DOCS = 8  # the re-run must send none of them again: a few show it
 
 
 def _documents(count: int) -> list[dict]:
@@ -61,40 +65,53 @@ async def _direct(base_url: str, payloads: list[dict], concurrency: int) -> int:
         return sum(await asyncio.gather(*(one(p) for p in payloads)))
 
 
-def _timed_direct(llm, payloads: list[dict]) -> tuple[float, int]:
-    started = time.perf_counter()
-    tokens = run_coroutine(_direct(llm.base_url, payloads, llm.config.max_concurrency))
-    return time.perf_counter() - started, tokens
-
-
 def _row(name, ours, baseline, unit, note) -> dict:
     return {"benchmark": name, "ours": round(ours, 3), "baseline": round(baseline, 3), "unit": unit,
             "ratio": round(ours / baseline, 3) if baseline else float("nan"), "note": note}
 
 
 def _openai_and_cache(count: int, max_tokens: int, repeat: int) -> list[dict]:
-    llm = XLlamaCppLLM(XLlamaCppConfig(parallel=4))
+    # no prompt cache: a side sending a batch the other just sent would read it from llama.cpp's cache
+    # (a batch sent again took 40-70% of the time), so the side going second would win
+    llm = XLlamaCppLLM(XLlamaCppConfig(parallel=4, prompt_cache=False))
     llm.setup()
     rows = []
     try:
         with tempfile.TemporaryDirectory() as tmp:
             records = _documents(count)
             warm = _stage(llm, Path(tmp) / "warm", False, 4)
-            warm.process(records[:4])  # model pages and prompt prefix warm for both sides
+            warm.process(records[:4])  # model pages warm for both sides
             uncached = _stage(llm, Path(tmp), False, max_tokens)
             payloads = [llm.payload(uncached.request(r, r["text_en"])) for r in records]
-            sides = rounds({"ours": lambda: _timed_stage(uncached, records),
-                            "direct": lambda: _timed_direct(llm, payloads)}, repeat)
+            size = llm.config.max_concurrency  # a batch is one wave of the server's slots
+            batches = [slice(start, start + size) for start in range(0, count, size)]
+            sides = {"ours": lambda batch: uncached.process(records[batch]),
+                     "direct": lambda batch: run_coroutine(_direct(llm.base_url, payloads[batch], size))}
+            rates: dict[str, list[float]] = {"ours": [], "direct": []}
+            order = list(sides)
+            for round_number in range(repeat):
+                # both sides on the same batches, back to back, the first to go alternating: documents
+                # of different lengths then weigh on both alike
+                spent = dict.fromkeys(sides, 0.0)
+                for k in range(BATCHES_PER_ROUND):
+                    batch = batches[(round_number * BATCHES_PER_ROUND + k) % len(batches)]
+                    for name in order:
+                        started = time.perf_counter()
+                        sides[name](batch)
+                        spent[name] += time.perf_counter() - started
+                    order.reverse()
+                for name in sides:
+                    rates[name].append(BATCHES_PER_ROUND * size / spent[name])
             # requests/s, not output tokens/s: the prompts' reading takes most of the time, and how many
             # tokens a sample writes before its end varies from run to run (llama.cpp's batches differ)
-            rows.append(ratio_row("openai_path_vs_direct_client", [count / s for s, _ in sides["ours"]],
-                                  [count / s for s, _ in sides["direct"]], "requests/s",
-                                  f"xllamacpp SmolLM2, {count} docs (short and long) x {max_tokens} tokens at most, "
-                                  f"concurrency {llm.config.max_concurrency}"))
+            rows.append(ratio_row("openai_path_vs_direct_client", rates["ours"], rates["direct"], "requests/s",
+                                  f"xllamacpp SmolLM2 without prompt cache, {BATCHES_PER_ROUND} batches of {size} "
+                                  f"docs (short and long) a round, each sent by both sides back to back, x "
+                                  f"{max_tokens} tokens at most, concurrency {size}"))
             cached = _stage(llm, Path(tmp), True, max_tokens)
-            first, _ = _timed_stage(cached, records)
+            first, _ = _timed_stage(cached, records[:CACHE_DOCS])
             sent_before = cached.chat.sent
-            replay, _ = _timed_stage(cached, records)
+            replay, _ = _timed_stage(cached, records[:CACHE_DOCS])
             # what the cache must do is send nothing again; the seconds (a few ms against seconds) go in the note
             rows.append(_row("cache_rerun_requests", cached.chat.sent - sent_before, sent_before, "requests",
                              f"requests a re-run of the finished stage sent again, of the first run's; re-run "
@@ -138,7 +155,7 @@ def _vllm_offline(count: int, max_tokens: int, repeat: int) -> list[dict]:
 
 
 def run(full: bool = False, repeat: int = 5) -> list[dict]:
-    rows = _openai_and_cache(count=32, max_tokens=48 if full else 16, repeat=repeat)
+    rows = _openai_and_cache(count=64, max_tokens=48 if full else 16, repeat=repeat)
     if full:
         rows += _vllm_offline(count=64, max_tokens=48, repeat=repeat)
     return rows

@@ -71,11 +71,12 @@ def ratio_row(benchmark: str, ours: list[float], baseline: list[float], unit: st
 
 
 def throughput_row(benchmark: str, work: int, ours: Callable[[], object], baseline: Callable[[], object],
-                   repeat: int, unit: str, note: str, clock: Callable[[], float] = time.perf_counter) -> dict:
+                   repeat: int, unit: str, note: str, clock: Callable[[], float] = time.perf_counter,
+                   min_seconds: float = MIN_SECONDS) -> dict:
     """``ours`` and ``baseline`` each do ``work`` units per call; a round interleaves their calls until each
-    has run MIN_SECONDS (``interleaved_seconds``). ``time.process_time`` as the clock counts this process's CPU
+    has run ``min_seconds`` (``interleaved_seconds``). ``time.process_time`` as the clock counts this process's CPU
     seconds: for sides that compute on one thread in this process, steady however busy the machine is."""
-    seconds = [interleaved_seconds({"ours": ours, "baseline": baseline}, clock=clock) for _ in range(repeat)]
+    seconds = [interleaved_seconds({"ours": ours, "baseline": baseline}, min_seconds, clock) for _ in range(repeat)]
     return ratio_row(benchmark, [work / s["ours"] for s in seconds], [work / s["baseline"] for s in seconds], unit,
                      note, rounds="interleaved")
 

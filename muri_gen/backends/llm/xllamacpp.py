@@ -26,6 +26,10 @@ class XLlamaCppConfig(ClientConfig):
                                   description="tokens (prompt + output) one slot holds; the server's context is "
                                               "parallel x this")
     threads: int | None = Field(default=None, ge=1, description="default: llama.cpp's choice (all cores)")
+    prompt_cache: bool = Field(default=True,
+                               description="reuse the prefix of earlier prompts a slot or llama.cpp's host-memory "
+                                           "cache holds (its default); off, every request reads its whole prompt "
+                                           "(what a benchmark of two clients sending the same prompts needs)")
     max_concurrency: int = Field(default=4, ge=1,
                                  description="= parallel: a queued request would spend its timeout waiting")
     timeout: float = Field(default=600.0, gt=0, description="CPU decoding on a shared machine is slow")
@@ -66,6 +70,9 @@ class XLlamaCppLLM(OpenAICompatibleLLM):
         params.model.path = str(self.model_path)
         params.n_parallel = cfg.parallel
         params.n_ctx = cfg.parallel * cfg.context_per_slot
+        if not cfg.prompt_cache:
+            params.cache_prompt = False
+            params.cache_ram_mib = 0
         params.hostnames = ["127.0.0.1"]
         params.port = 0  # a free port, chosen by the server
         # llama.cpp writes its own lines to stderr, five per request at level 3 (info): like other
