@@ -195,6 +195,13 @@ def test_content_screen_word_lookup_misses_nothing_the_pattern_finds(path):
     assert fresh.hits("Qqq, qqq.") == Counter()
     assert fresh._pattern is None  # a text none of whose words is a term's first word never compiles the pattern
 
+
+def test_content_screen_lookup_of_unspaced_terms_made_of_one_character_pieces():
+    wordlist = Wordlist({"a b", "好 人", "坏蛋"}, unspaced=True)
+    for text in ["A\tB 然后", "好  人", "ab", "他是坏蛋", "好人"]:
+        assert wordlist.hits(text) == Counter(m.lower() for m in wordlist.pattern().findall(text)), text
+    assert wordlist.hits("A\tB") == Counter({"a\tb": 1}) and wordlist.hits("好  人") == Counter({"好  人": 1})
+
 PII_TEXT = ("Escríbeme a maria.lopez@correo.es o llama al +34 912 345 678 o al 612-345-678. IBAN ES91 2100 0418 "
             "4502 0005 1332, tarjeta 4111 1111 1111 1111, servidor 192.168.1.20 y 2001:db8::1.")
 

@@ -88,8 +88,8 @@ def run(full: bool = False, repeat: int = 5) -> list[dict]:
 
     rows = 200_000 if full else 20_000
     threads = pyarrow.cpu_count(), pyarrow.io_thread_count()
-    # one thread each: Arrow's pools spend CPU seconds waiting that vary with the machine's load (the
-    # ratio moved 1.85 -> 2.08 between two runs with them)
+    # one thread each: with Arrow's thread pools (and 2 s a side) the ratio moved 1.85 -> 2.08 between two
+    # runs; the CPU seconds of threads that wait for each other vary with the machine's load
     pyarrow.set_cpu_count(1)
     pyarrow.set_io_thread_count(1)
     try:

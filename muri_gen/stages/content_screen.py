@@ -58,8 +58,9 @@ class Wordlist:
     pattern's boundaries say so), so a text lacking some word of every term (nor holding, for a term
     whose words are short, the term itself: "a$$", "🖕") has no hit. Most texts are decided by set
     lookups (a term's longest word, then its others) instead of the alternation tried at every
-    position (10x the cost). Without spaces, substrings are all there is: a term's first two
-    characters, looked up among the text's character pairs, then its pieces as substrings.
+    position (10x the cost). Without spaces, substrings are all there is: the first two characters
+    of a term's longest piece between spaces, looked up among the text's character pairs, then its
+    pieces as substrings.
     """
 
     def __init__(self, terms: set[str], unspaced: bool):
@@ -72,7 +73,12 @@ class Wordlist:
         for term in terms:
             folded = fold(term)
             if unspaced:
-                self.by_anchor[folded[:2]].append(frozenset(folded.split()))
+                pieces = folded.split()
+                longest = max(pieces, key=len)
+                if len(longest) >= 2:
+                    self.by_anchor[longest[:2]].append(frozenset(pieces))
+                else:  # "a b": pieces of one character, looked for as substrings
+                    symbols.append(longest)
                 continue
             runs = word_runs(folded)
             longest = max(runs, key=len, default="")

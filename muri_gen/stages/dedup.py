@@ -83,15 +83,16 @@ def mix64(values: np.ndarray) -> np.ndarray:
 
 
 _PRIME = 0x100000001B3  # FNV's 64-bit prime: odd, so it has an inverse modulo 2^64
-_CHUNK_BYTES = 1 << 20  # text hashed in one numpy pass: ~32 bytes of arrays per byte of text
+_CHUNK_BYTES = 1 << 20  # text hashed in one numpy pass: ~50 bytes of arrays per byte of text
 
 
 def shingle_hashes(documents: list[list[str]], n: int) -> tuple[np.ndarray, np.ndarray]:
     """The 32-bit hash of every n-word shingle (its words joined by one space, in UTF-8) of every
     document, without a Python call per shingle: a polynomial hash modulo 2^64 (the sum over its
     bytes of (byte + 1) * PRIME^(bytes after it in the shingle)), read off prefix sums of the whole
-    text as a difference, then mixed (``mix64``), its high 32 bits kept. A document of n words or fewer is one shingle (an empty one
-    too). Returns every document's hashes in order, and how many each has."""
+    text as a difference, then mixed (``mix64``), its high 32 bits kept. A document of n words or
+    fewer is one shingle (an empty one too). Returns every document's hashes in order, and how many
+    each has."""
     lengths = np.fromiter(map(len, documents), dtype=np.int64, count=len(documents))
     counts = np.maximum(lengths - n + 1, 1)
     texts = [" ".join(words).encode("utf-8", "surrogatepass") for words in documents]
@@ -122,7 +123,7 @@ def _chunk_shingle_hashes(texts: list[bytes], lengths: np.ndarray, counts: np.nd
     last = first + np.repeat(np.minimum(pieces, n), counts) - 1
     start, end = piece_starts[first], piece_ends[last]
     with np.errstate(over="ignore"):
-        # sum over the shingle's bytes of (byte + 1) * PRIME^(end - j)
+        # the sum over the shingle's bytes j of (byte + 1) * PRIME^(end - 1 - j)
         values = (prefix[end] - prefix[start]) * powers[end - 1]
     return (mix64(values) >> np.uint64(32)).astype(np.uint32)
 
@@ -186,8 +187,9 @@ class DuplicateIndex:
     """First-occurrence-wins duplicate finder over an SQLite file (bounded memory, any corpus size).
 
     Records come a chunk at a time: one query fetches what earlier chunks indexed under the chunk's
-    keys, the chunk is decided in order in memory (a record also meets the new ones before it), and
-    its new rows are written at once."""
+    keys (band keys only where a bitmap of the indexed ones says they may be there), the chunk is
+    decided in order in memory (a record also meets the new ones before it), and its new rows are
+    written at once."""
 
     def __init__(self, path: Path, config: DedupConfig):
         self.config = config
@@ -230,7 +232,8 @@ class DuplicateIndex:
         """Per record, None when it is new (and now indexed), else why it is a duplicate."""
         exact: dict[int, str] = {}
         if keys is not None:
-            exact = dict(self._probe(np.array(keys, dtype=np.int64), "SELECT e.key, e.id FROM probe JOIN exact e USING (key)"))
+            exact = dict(self._probe(np.array(keys, dtype=np.int64),
+                                     "SELECT e.key, e.id FROM probe JOIN exact e USING (key)"))
         band_keys = None
         buckets: dict[int, list[int]] = defaultdict(list)  # band key -> ordinals of indexed documents, rising
         self.chunk_docs: dict[int, tuple[str, np.ndarray]] = {}  # this chunk's documents, and those it meets
