@@ -83,7 +83,7 @@ def mix64(values: np.ndarray) -> np.ndarray:
 
 
 _PRIME = 0x100000001B3  # FNV's 64-bit prime: odd, so it has an inverse modulo 2^64
-_CHUNK_BYTES = 1 << 20  # text hashed in one numpy pass: ~50 bytes of arrays per byte of text
+_CHUNK_BYTES = 1 << 18  # text hashed in one numpy pass: ~50 bytes of arrays per byte of text (12 MB)
 
 
 def shingle_hashes(documents: list[list[str]], n: int) -> tuple[np.ndarray, np.ndarray]:
