@@ -2,9 +2,9 @@
 keeping the best) against the same recipe with one candidate and the post-filter alone (the curate
 stage only annotating), on the same documents, in one run.
 
-Rows, per pair kept after the post-filter and selection: CPU seconds of the whole run (the
-embedded LLM server runs in this process; wall seconds moved 16% between two runs on this VM,
-whose neighbours take CPU time from it), prompt tokens and completion tokens (as the server counts
+Rows, per pair kept after the post-filter and selection: CPU seconds of the whole run, the
+embedded LLM server on one thread in this process (wall seconds moved 16% between two runs on this
+VM, whose neighbours take CPU time from it), prompt tokens and completion tokens (as the server counts
 them, for every generated record, kept or not); and the curate stage's time as a share of
 generation time. The quick run takes every fourth demo document (all six languages); ``--full``
 the whole demo corpus (alignment ranks a pair among its batch's documents, and the scorers' fixed
@@ -26,6 +26,9 @@ from muri_gen.runner.layout import RunDir
 
 DEMO = Path("pipelines") / "demo.yaml"
 QUICK_EVERY = 4  # the quick run's share of the demo documents
+# the LLM server on one thread: llama.cpp's threads spin while they wait for each other, and those CPU
+# seconds grow with the machine's load (on all cores, two runs read 6.13 and 7.64)
+ONE_THREAD = "backends.llm.threads=1"
 
 
 def _corpus(folder: Path, every: int) -> Path:
@@ -59,8 +62,9 @@ def _per_pair(name: str, ours: float, ours_kept: int, baseline: float, baseline_
 def run(full: bool = False, repeat: int = 5) -> list[dict]:
     with tempfile.TemporaryDirectory() as tmp:
         corpus = _corpus(Path(tmp), 1 if full else QUICK_EVERY)
-        ours = _run(corpus, Path(tmp) / "best-of-n", [])
-        baseline = _run(corpus, Path(tmp) / "one", ["stages.reverse_instruction.n=1", "stages.curate.filter=false"])
+        ours = _run(corpus, Path(tmp) / "best-of-n", [ONE_THREAD])
+        baseline = _run(corpus, Path(tmp) / "one", [ONE_THREAD, "stages.reverse_instruction.n=1",
+                                                     "stages.curate.filter=false"])
     n = next(stage.config.n for stage in load_recipe(DEMO).stages if stage.id == "reverse_instruction")
     kept, kept_base = ours["stats"]["kept"], baseline["stats"]["kept"]
     documents = ours["stats"]["by_stage"]["reverse_instruction"]["in"]
