@@ -9,8 +9,10 @@ them, for every generated record, kept or not); and the curate stage's time as a
 generation time. The quick run takes every fourth demo document (all six languages); ``--full``
 the whole demo corpus (alignment ranks a pair among its batch's documents, and the scorers' fixed
 costs only fall into proportion at that size: the share of curate in generation time is a ``--full``
-row; two quick runs read it 0.154 and 0.182, most of it the embedders' loading). Each side runs once: a side takes minutes, and the
-token counts do not vary between runs.
+row; two quick runs read it 0.154 and 0.182, most of it the embedders' loading). Each side runs
+once (a side takes minutes): prompt tokens do not vary between runs, completions do by ~10% (llama.cpp
+writes other completions as its batches differ), and on the quick run's 46 documents one kept pair
+more or less (6-7 are kept) moves a per-pair row by 15%: the ``--full`` rows are the numbers.
 """
 from __future__ import annotations
 

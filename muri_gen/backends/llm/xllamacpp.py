@@ -73,6 +73,7 @@ class XLlamaCppLLM(OpenAICompatibleLLM):
         if not cfg.prompt_cache:
             params.cache_prompt = False
             params.cache_ram_mib = 0
+            params.cache_idle_slots = False  # it needs the host-memory cache (llama.cpp warns and drops it)
         params.hostnames = ["127.0.0.1"]
         params.port = 0  # a free port, chosen by the server
         # llama.cpp writes its own lines to stderr, five per request at level 3 (info): like other
