@@ -24,8 +24,9 @@ _NO_SCRIPT = frozenset({"Zyyy", "Zinh", "Zzzz"})
 _SAMPLE_CHARS = 1000  # the dominant script shows in the first thousand characters (what LID reads too)
 _SPLIT_WORDS = regex.compile(r"[\p{L}\p{M}\p{N}_'’\-]+", regex.V1)
 _ASCII_LETTERS = string.ascii_letters.encode("ascii")
-_WORDLIKE = regex.compile(r"[\p{L}\p{M}\p{N}]")
-_WORD_RUNS = regex.compile(r"[\p{L}\p{M}\p{N}]+")
+WORD_CHAR = r"[\p{L}\p{M}\p{N}]"  # a letter, mark or digit of any script
+_WORDLIKE = regex.compile(WORD_CHAR)
+_WORD_RUNS = regex.compile(WORD_CHAR + "+")
 
 
 def word_runs(text: str) -> list[str]:

@@ -10,7 +10,7 @@ import pytest
 from muri_gen.corpora import declarations, documents
 from muri_gen.text import dominant_script
 from muri_gen.resources import FILTERS_DIR
-from muri_gen.stages.content_screen import ContentScreen, ContentScreenConfig, Wordlist, load_wordlist
+from muri_gen.stages.content_screen import ContentScreen, ContentScreenConfig, Wordlist
 from muri_gen.stages.normalize import Normalize, NormalizeConfig, normalize_text
 from muri_gen.stages.pii import KINDS, redact
 from muri_gen.stages.quality import QualityConfig, QualityFilter, repeated_ngram_starts
@@ -168,14 +168,16 @@ def test_content_screen_matches_whole_words_only(tmp_path):
     assert stage.keep(record) is True and record["screen"] == {"wordlist": None, "hits": 0}
 
 
-
 @pytest.mark.parametrize("path", sorted(FILTERS_DIR.glob("screen/*.txt")), ids=lambda p: p.stem)
 def test_content_screen_word_lookup_misses_nothing_the_pattern_finds(path):
-    """Deciding by the terms' first words must give the hits the whole pattern gives, for every shipped
-    list: each term in running text as written, upper-cased (also with Turkish İ), title-cased, glued
-    to a word (no hit where words have spaces), among other terms, and the UDHR in the list's language."""
-    unspaced = path.stem in ("jpn", "zho", "tha")
-    wordlist = load_wordlist(str(path), unspaced)
+    """Deciding by the terms' words (or characters, without spaces) must give the hits the whole pattern
+    gives, for every shipped list: each term in running text as written, upper-cased (also with Turkish
+    İ), title-cased, glued to a word (no hit where words have spaces), among other terms, and the UDHR
+    in the list's language."""
+    stage = ContentScreen(ContentScreenConfig(), None)
+    stage.setup()
+    code, wordlist = stage.wordlist(path.stem)  # the stage's own choice of list and of substring matching
+    assert code == path.stem
     udhr = {"ara": "arb", "fas": "pes_1", "por": "por_PT", "deu": "deu_1996", "zho": "cmn_hans", "nor": "nob"}
     code = udhr.get(path.stem, path.stem)
     texts = [d["text"] for d in documents(declarations([code])[0])] if declarations([code]) else []
@@ -191,9 +193,9 @@ def test_content_screen_word_lookup_misses_nothing_the_pattern_finds(path):
         assert wordlist.hits(text) == expected, text
         looked_up += not expected
     assert looked_up  # texts without a term exist, and were decided by the lookup too
-    fresh = Wordlist(set(terms), unspaced)
+    fresh = Wordlist(set(terms), wordlist.unspaced)
     assert fresh.hits("Qqq, qqq.") == Counter()
-    assert fresh._pattern is None  # a text none of whose words is a term's first word never compiles the pattern
+    assert fresh._pattern is None  # a text that holds no term's words never compiles the pattern
 
 
 def test_content_screen_lookup_of_unspaced_terms_made_of_one_character_pieces():
@@ -201,6 +203,7 @@ def test_content_screen_lookup_of_unspaced_terms_made_of_one_character_pieces():
     for text in ["A\tB 然后", "好  人", "ab", "他是坏蛋", "好人"]:
         assert wordlist.hits(text) == Counter(m.lower() for m in wordlist.pattern().findall(text)), text
     assert wordlist.hits("A\tB") == Counter({"a\tb": 1}) and wordlist.hits("好  人") == Counter({"好  人": 1})
+
 
 PII_TEXT = ("Escríbeme a maria.lopez@correo.es o llama al +34 912 345 678 o al 612-345-678. IBAN ES91 2100 0418 "
             "4502 0005 1332, tarjeta 4111 1111 1111 1111, servidor 192.168.1.20 y 2001:db8::1.")

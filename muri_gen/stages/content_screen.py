@@ -24,12 +24,11 @@ from pydantic import Field
 from muri_gen import languages
 from muri_gen.component import Context
 from muri_gen.resources import FILTERS_DIR
-from muri_gen.text import UNSPACED_SCRIPTS, WordSegmenter, word_runs
+from muri_gen.text import UNSPACED_SCRIPTS, WORD_CHAR, WordSegmenter, word_runs
 from muri_gen.record import Outcome, Rejected
 from muri_gen.stages.base import FilterStage, StageConfig
 from muri_gen.stages.language_id import registry_script_of
 
-_WORD_CHAR = r"[\p{L}\p{M}\p{N}]"
 REASON = "screened_content"  # one reason for every rule; the detail's ``rule`` says which fired
 
 
@@ -113,7 +112,7 @@ class Wordlist:
             alternation = "|".join(regex.escape(t).replace(r"\ ", r"\s+")
                                    for t in sorted(self.terms, key=len, reverse=True))
             self._pattern = regex.compile(f"(?:{alternation})" if self.unspaced else
-                                          f"(?<!{_WORD_CHAR})(?:{alternation})(?!{_WORD_CHAR})", regex.IGNORECASE)
+                                          f"(?<!{WORD_CHAR})(?:{alternation})(?!{WORD_CHAR})", regex.IGNORECASE)
         return self._pattern
 
 
