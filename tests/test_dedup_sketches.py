@@ -40,37 +40,3 @@ def test_worker_sketches_give_the_fit_of_sketches_made_at_the_fit(tmp_path):
     assert (state / "duplicates.jsonl").read_text() == duplicates
     assert run_outcome(tmp_path / "run") == from_workers
 
-
-def test_the_band_bitmap_saves_queries_without_changing_the_fit(tmp_path, monkeypatch):
-    """The fit asks SQLite only for band keys its bitmap may hold; a bitmap of 8 bits (every bit set
-    at once, every key asked) must find exactly the duplicates the 16 MB one finds."""
-    import json
-
-    import numpy as np
-
-    from muri_gen.stages import dedup
-
-    corpus = build_corpus(3000, tmp_path / "udhr-docs.jsonl")
-    records = [{**json.loads(line), "language": "und"} for line in open(corpus, encoding="utf-8")]
-    stage = dedup.Deduplicate(dedup.DedupConfig(repeated_line_min_docs=None), None)
-    sketches = []
-    for start in range(0, len(records), 500):
-        sketches.append(tmp_path / f"sketch-{start}.npz")
-        stage.sketch(records[start : start + 500], sketches[-1])
-
-    def duplicates(folder):
-        folder.mkdir()
-        stage.fit_sketches(sketches, folder)
-        return (folder / dedup.DUPLICATES_FILE).read_text()
-
-    wide = duplicates(tmp_path / "wide")
-    assert '"kind": "near"' in wide and '"kind": "exact"' in wide
-    bitmap_class = dedup.KeyBitmap
-    monkeypatch.setattr(dedup, "KeyBitmap", lambda: bitmap_class(bits=8))
-    assert duplicates(tmp_path / "narrow") == wide
-
-    bitmap = bitmap_class(bits=1 << 20)
-    held = np.random.default_rng(0).integers(0, 1 << 62, 5000)
-    bitmap.add(held)
-    assert bitmap.may_hold(held).all()
-    assert bitmap.may_hold(held + 1).mean() < 0.02  # others are mostly told apart without a query

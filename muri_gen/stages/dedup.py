@@ -3,10 +3,10 @@
 A sketched barrier stage: the costly part of the fit (words, exact hashes, MinHash signatures, line
 hashes) is a ``sketch`` of each shard, made by the workers of the segment before as they write the
 shard, in parallel; ``fit_sketches`` then reads the sketches in shard order, so the first occurrence
-wins and the same input always drops the same records, whichever worker sketched which shard. Its
-working state (one row per kept document: exact hash, LSH band keys, MinHash signature) lives in an
-SQLite file in the state folder, not in memory, so memory stays flat however large the corpus (a
-sketch holds one shard); only the dropped ids (with the id they duplicate) are kept for ``process``.
+wins and the same input always drops the same records, whichever worker sketched which shard. The
+fit (``dedup_fit``) keeps its working state in arrays on disk, not in memory, so memory stays flat
+however large the corpus, and runs its costly pass one LSH band per task, in parallel processes on a
+large corpus; only the dropped ids (with the id they duplicate) are kept for ``process``.
 
 It also counts, per kept document, its distinct lines: a line that many documents share is a
 header, footer or navigation template of the source (``repeated_line_min_docs``), and
@@ -17,8 +17,7 @@ from __future__ import annotations
 import io
 import json
 import logging
-import sqlite3
-from collections import Counter, defaultdict
+import shutil
 from itertools import chain
 from pathlib import Path
 
@@ -28,10 +27,11 @@ from pydantic import Field, model_validator
 from muri_gen.text import UNSPACED_SCRIPTS, dominant_script, word_runs
 from muri_gen.record import Outcome, Rejected, stable_hash
 from muri_gen.runner.layout import write_atomic
+from muri_gen.stages import dedup_fit
 from muri_gen.stages.base import Stage, StageConfig
+from muri_gen.stages.dedup_fit import mix64
 
 log = logging.getLogger("muri_gen")
-_CHUNK = 2000  # records the in-order pass decides together (one SQLite probe for their keys)
 DUPLICATES_FILE = "duplicates.jsonl"
 REPEATED_LINES_FILE = "repeated_lines.json"
 
@@ -48,6 +48,9 @@ class DedupConfig(StageConfig):
     bands: int = Field(default=16, ge=1, description="LSH bands; num_perm must be a multiple of bands")
     shingle: int = Field(default=5, ge=1,
                          description="tokens per shingle (words; characters in Chinese, Japanese, Thai)")
+    fit_processes: int | None = Field(default=None, ge=1,
+                                      description="processes the fit's per-band pass runs in; None: one per core "
+                                                  "from 200,000 records on, else this process")
     repeated_line_min_docs: int | None = Field(default=50, ge=2,
                                                description="a line found in at least this many kept documents is a "
                                                            "template line (header, footer, navigation) and is removed "
@@ -67,19 +70,11 @@ def tokens(text: str, script: str) -> list[str]:
 
 
 def exact_key(words: list[str]) -> int:
-    return stable_hash(" ".join(words)) >> 1  # SQLite integers are signed 64-bit
+    return stable_hash(" ".join(words)) >> 1  # non-negative in int64: -1 marks "no key" in the fit
 
 
 def line_key(line: str) -> int:
     return stable_hash(" ".join(line.casefold().split())) >> 1
-
-
-def mix64(values: np.ndarray) -> np.ndarray:
-    """splitmix64's finalizer on uint64 arrays: a bijection that spreads every input bit."""
-    with np.errstate(over="ignore"):  # multiplication modulo 2^64
-        values = (values ^ (values >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        values = (values ^ (values >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return values ^ (values >> np.uint64(31))
 
 
 _PRIME = 0x100000001B3  # FNV's 64-bit prime: odd, so it has an inverse modulo 2^64
@@ -160,151 +155,6 @@ class Signatures:
         return signatures
 
 
-class KeyBitmap:
-    """Which keys an index may hold, a bit per key's low bits (keys are mixed: their low bits are
-    uniform): a clear bit means "not indexed" without asking SQLite; a set bit may be another key's.
-    Its size is fixed, so memory stays flat; past tens of millions of keys most bits are set and most
-    keys are asked again, at no loss of exactness."""
-
-    def __init__(self, bits: int = 1 << 27):  # 16 MB
-        self.mask = np.int64(bits - 1)
-        self.bytes = np.zeros(bits // 8, dtype=np.uint8)
-
-    def _where(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        low = keys & self.mask
-        return low >> 3, (np.uint8(1) << (low & 7).astype(np.uint8))
-
-    def add(self, keys: np.ndarray) -> None:
-        cells, bits = self._where(keys)
-        np.bitwise_or.at(self.bytes, cells, bits)
-
-    def may_hold(self, keys: np.ndarray) -> np.ndarray:
-        cells, bits = self._where(keys)
-        return (self.bytes[cells] & bits) != 0
-
-
-class DuplicateIndex:
-    """First-occurrence-wins duplicate finder over an SQLite file (bounded memory, any corpus size).
-
-    Records come a chunk at a time: one query fetches what earlier chunks indexed under the chunk's
-    keys (band keys only where a bitmap of the indexed ones says they may be there), the chunk is
-    decided in order in memory (a record also meets the new ones before it), and its new rows are
-    written at once."""
-
-    def __init__(self, path: Path, config: DedupConfig):
-        self.config = config
-        self.rows = config.num_perm // config.bands
-        path.unlink(missing_ok=True)
-        self.db = sqlite3.connect(path)
-        self.db.executescript(
-            "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-16384;"
-            "CREATE TABLE exact (key INTEGER PRIMARY KEY, id TEXT);"
-            "CREATE TABLE docs (ordinal INTEGER PRIMARY KEY, id TEXT, signature BLOB);"
-            "CREATE TABLE bands (key INTEGER, ordinal INTEGER, PRIMARY KEY (key, ordinal)) WITHOUT ROWID;"
-            "CREATE TABLE lines (key INTEGER PRIMARY KEY, docs INTEGER);"
-            "CREATE TEMP TABLE probe (key INTEGER PRIMARY KEY);"
-        )
-        self.ordinal = 0
-        self.indexed_bands = KeyBitmap()
-        self.language_seeds: dict[str, int] = {}
-        self.chunk_docs: dict[int, tuple[str, np.ndarray]] = {}
-
-    def band_keys(self, signatures: np.ndarray, languages: list[str]) -> np.ndarray:
-        """(documents, bands) keys of 63 bits: a band's rows mixed with its number and the document's
-        language, so bands of different numbers or languages meet only by a 2^-63 chance."""
-        bands = self.config.bands
-        seeds = np.array([self.language_seeds.setdefault(lang, stable_hash(lang)) for lang in languages],
-                         dtype=np.uint64)
-        keys = seeds[:, None] ^ mix64(np.arange(1, bands + 1, dtype=np.uint64))[None, :]
-        rows = signatures.reshape(len(signatures), bands, self.rows).astype(np.uint64)
-        for row in range(self.rows):
-            keys = mix64(keys ^ rows[:, :, row])
-        return (keys >> np.uint64(1)).astype(np.int64)  # SQLite integers are signed 64-bit
-
-    def _probe(self, keys: np.ndarray, query: str) -> list[tuple]:
-        self.db.execute("DELETE FROM probe")
-        # sorted and distinct: the probe's B-tree is filled by appends
-        self.db.executemany("INSERT INTO probe VALUES (?)", zip(np.unique(keys).tolist()))
-        return self.db.execute(query).fetchall()
-
-    def check_chunk(self, ids: list[str], keys: list[int] | None, signatures: np.ndarray | None,
-                    languages: list[str]) -> list[dict | None]:
-        """Per record, None when it is new (and now indexed), else why it is a duplicate."""
-        exact: dict[int, str] = {}
-        if keys is not None:
-            exact = dict(self._probe(np.array(keys, dtype=np.int64),
-                                     "SELECT e.key, e.id FROM probe JOIN exact e USING (key)"))
-        band_keys = None
-        buckets: dict[int, list[int]] = defaultdict(list)  # band key -> ordinals of indexed documents, rising
-        self.chunk_docs: dict[int, tuple[str, np.ndarray]] = {}  # this chunk's documents, and those it meets
-        if signatures is not None:
-            band_array = self.band_keys(signatures, languages)
-            band_keys = band_array.tolist()
-            # a record repeating an indexed text exactly is decided without its bands; of the others',
-            # SQLite is asked only for keys the bitmap may hold
-            undecided = (np.ones(len(ids), dtype=bool) if keys is None else
-                         np.fromiter((key not in exact for key in keys), dtype=bool, count=len(keys)))
-            asked = band_array[undecided]
-            for key, ordinal in self._probe(asked[self.indexed_bands.may_hold(asked)],
-                                            "SELECT b.key, b.ordinal FROM probe JOIN bands b USING (key) ORDER BY b.ordinal"):
-                buckets[key].append(ordinal)
-            # every indexed document a record of the chunk may be compared with, read in one query
-            query = "SELECT d.ordinal, d.id, d.signature FROM probe JOIN docs d ON d.ordinal = probe.key"
-            met = np.fromiter(chain.from_iterable(buckets.values()), dtype=np.int64)
-            for ordinal, other_id, blob in self._probe(met, query):
-                self.chunk_docs[ordinal] = (other_id, np.frombuffer(blob, dtype=signatures.dtype))
-        results: list[dict | None] = []
-        new_exact, new_docs, new_bands = [], [], []
-        for i, record_id in enumerate(ids):
-            key = keys[i] if keys is not None else None
-            if key is not None and key in exact:
-                results.append({"duplicate_of": exact[key], "kind": "exact"})
-                continue
-            if band_keys is not None:
-                found = self.near(signatures[i], [buckets[k] for k in band_keys[i] if k in buckets])
-                if found:
-                    results.append(found)
-                    continue
-            if key is not None:
-                exact[key] = record_id
-                new_exact.append((key, record_id))
-            if band_keys is not None:
-                for band_key in band_keys[i]:
-                    buckets[band_key].append(self.ordinal)
-                    new_bands.append((band_key, self.ordinal))
-                self.chunk_docs[self.ordinal] = (record_id, signatures[i])
-                new_docs.append((self.ordinal, record_id, signatures[i].tobytes()))
-            self.ordinal += 1
-            results.append(None)
-        self.db.executemany("INSERT INTO exact VALUES (?, ?)", new_exact)
-        self.db.executemany("INSERT INTO docs VALUES (?, ?, ?)", new_docs)
-        self.db.executemany("INSERT INTO bands VALUES (?, ?)", new_bands)
-        if new_bands:
-            self.indexed_bands.add(np.array([key for key, _ in new_bands], dtype=np.int64))
-        return results
-
-    def near(self, signature: np.ndarray, buckets: list[list[int]]) -> dict | None:
-        """The earliest indexed document sharing a band whose signature agrees enough, if any."""
-        for ordinal in sorted(set(chain.from_iterable(buckets))):
-            other_id, other = self.chunk_docs[ordinal]
-            similarity = np.count_nonzero(other == signature) / len(signature)
-            if similarity >= self.config.threshold:
-                return {"duplicate_of": other_id, "kind": "near", "similarity": round(similarity, 3)}
-        return None
-
-    def count_lines(self, documents: list[np.ndarray]) -> None:
-        """Count, per distinct line, the documents it is in (each document's distinct line keys)."""
-        counts = Counter(chain.from_iterable(keys.tolist() for keys in documents))
-        self.db.executemany("INSERT INTO lines VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET docs = docs + excluded.docs",
-                            counts.items())
-
-    def repeated_lines(self, min_docs: int) -> list[int]:
-        return [k for (k,) in self.db.execute("SELECT key FROM lines WHERE docs >= ? ORDER BY key", (min_docs,))]
-
-    def close(self) -> None:
-        self.db.close()
-
-
 class Deduplicate(Stage):
     name = "dedup"
     reads = ("text",)
@@ -334,39 +184,19 @@ class Deduplicate(Stage):
         write_atomic(path, buffer.getvalue())
 
     def fit_sketches(self, sketches: list[Path], state_dir: Path) -> None:
-        """The in-order pass over every shard's sketch: the first occurrence wins."""
+        """Every record decided in shard order, the first occurrence winning (``dedup_fit``)."""
         config = self.config
-        index = DuplicateIndex(state_dir / "index.sqlite", config)
-        shared_ids = 0
+        plan, target, agree = dedup_fit.fit(sketches, state_dir / "fit", config.fit_processes, num_perm=config.num_perm,
+                                            bands=config.bands, threshold=config.threshold, exact=config.exact,
+                                            near=config.near)
         with open(state_dir / DUPLICATES_FILE, "w", encoding="utf-8") as out:
-            for path in sketches:
-                with np.load(path) as sketch:
-                    ids, languages = sketch["ids"].tolist(), sketch["languages"].tolist()
-                    keys = sketch["exact"].tolist() if config.exact else None
-                    signatures = sketch["signatures"] if config.near else None
-                    if config.repeated_line_min_docs:
-                        line_keys = np.split(sketch["line_keys"], np.cumsum(sketch["line_counts"])[:-1])
-                for start in range(0, len(ids), _CHUNK):
-                    stop = start + _CHUNK
-                    found = index.check_chunk(ids[start:stop], keys[start:stop] if keys is not None else None,
-                                              signatures[start:stop] if signatures is not None else None,
-                                              languages[start:stop])
-                    kept = []
-                    for i, duplicate in enumerate(found, start):
-                        if duplicate and duplicate["duplicate_of"] == ids[i]:
-                            # an input that repeats its own ids: process() tells records apart by id only
-                            shared_ids += 1
-                        elif duplicate:
-                            out.write(json.dumps({"id": ids[i], **duplicate}, ensure_ascii=False) + "\n")
-                            continue
-                        kept.append(i)
-                    if config.repeated_line_min_docs:
-                        index.count_lines([line_keys[i] for i in kept])
-                    index.db.commit()
-        repeated = index.repeated_lines(config.repeated_line_min_docs) if config.repeated_line_min_docs else []
-        (state_dir / REPEATED_LINES_FILE).write_text(json.dumps(repeated))
-        index.close()
-        (state_dir / "index.sqlite").unlink()
+            stays = dedup_fit.write_duplicates(plan, target, agree, out)
+        shared_ids = int(stays.sum() - (np.asarray(target) < 0).sum())
+        repeated = (dedup_fit.repeated_lines(plan, sketches, stays, config.repeated_line_min_docs)
+                    if config.repeated_line_min_docs else [])
+        del target, agree  # memory maps of files in the work folder
+        shutil.rmtree(state_dir / "fit")
+        write_atomic(state_dir / REPEATED_LINES_FILE, json.dumps(repeated).encode())
         if shared_ids:
             log.warning("dedup: %d duplicates share their record id with the original and were kept; "
                         "give records unique ids (input.id_field) to drop them", shared_ids)
