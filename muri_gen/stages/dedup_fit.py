@@ -25,12 +25,13 @@ from __future__ import annotations
 import json
 import logging
 import math
-import multiprocessing
+import mmap
 import os
 import shutil
+import subprocess
+import sys
 from collections import defaultdict
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -127,17 +128,30 @@ def fit(sketches: list[Path], work: Path, processes: int | None = None, **settin
     if plan.exact:
         _exact_copies(plan)
     if plan.near and plan.records:
-        tasks = [(plan, band) for band in range(plan.bands)]
-        workers = processes or default_processes(plan.records)
-        if workers > 1:
-            log.info("dedup: the band pass of %d records in %d processes", plan.records, workers)
-            with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-                list(pool.map(band_pairs, *zip(*tasks)))
-        else:
-            for task in tasks:
-                band_pairs(*task)
+        _band_pass(plan, processes or default_processes(plan.records))
     target, agree = _resolve(plan)
     return plan, target, agree
+
+
+def _band_pass(plan: FitPlan, processes: int) -> None:
+    """``band_pairs`` for every band: here, or in child processes (``python -m`` this module, so a
+    caller's unguarded script is never imported again, as multiprocessing's spawn would)."""
+    if processes <= 1:
+        for band in range(plan.bands):
+            band_pairs(plan, band)
+        return
+    log.info("dedup: the band pass of %d records in %d processes", plan.records, processes)
+    (Path(plan.work) / "plan.json").write_text(json.dumps(asdict(plan)))
+    children = [subprocess.Popen([sys.executable, "-m", __name__, plan.work, *map(str, range(first, plan.bands, processes))],
+                                 stderr=subprocess.PIPE)
+                for first in range(min(processes, plan.bands))]
+    failures = []
+    for child in children:
+        _, stderr = child.communicate()
+        if child.returncode:
+            failures.append(f"exit code {child.returncode}: {stderr.decode(errors='replace')[-2000:]}")
+    if failures:
+        raise RuntimeError(f"dedup: {len(failures)} of {len(children)} band processes failed; the first: {failures[0]}")
 
 
 def default_processes(records: int) -> int:
@@ -166,8 +180,9 @@ def _gather(sketches: list[Path], work: Path, **settings) -> FitPlan:
             with np.load(path) as sketch:
                 stop = start + size
                 # a band key mixes in the document's language: documents of two languages never meet
-                seeds[start:stop] = [language_seeds.setdefault(lang, stable_hash(lang))
-                                     for lang in sketch["languages"].tolist()]
+                languages, which = np.unique(sketch["languages"], return_inverse=True)
+                seeds[start:stop] = np.array([language_seeds.setdefault(lang, stable_hash(lang))
+                                              for lang in languages.tolist()], dtype=np.uint64)[which]
                 if signatures is not None:
                     signatures[start:stop] = sketch["signatures"]
                 if keys is not None:
@@ -188,12 +203,13 @@ class _Ids:
 
     def __init__(self, work: Path):
         self.ends = np.load(work / "id_ends.npy", mmap_mode="r")
-        size = (work / "ids.bin").stat().st_size
-        self.blob = np.memmap(work / "ids.bin", dtype=np.uint8, mode="r") if size else np.zeros(0, np.uint8)
+        with open(work / "ids.bin", "rb") as file:
+            self.blob = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) if os.fstat(file.fileno()).st_size else b""
 
-    def __getitem__(self, ordinal: int) -> str:
-        start = int(self.ends[ordinal - 1]) if ordinal else 0
-        return self.blob[start:int(self.ends[ordinal])].tobytes().decode("utf-8", "surrogatepass")
+    def many(self, ordinals: np.ndarray) -> list[str]:
+        ends = self.ends[ordinals].tolist()
+        starts = np.where(ordinals > 0, self.ends[np.maximum(ordinals - 1, 0)], 0).tolist()
+        return [self.blob[start:end].decode("utf-8", "surrogatepass") for start, end in zip(starts, ends)]
 
 
 def _grouped(plan: FitPlan, name: str, keys_of_rows, rows: int):
@@ -374,18 +390,22 @@ def write_duplicates(plan: FitPlan, target: np.ndarray, agree: np.ndarray, out) 
     duplicate that shares its original's id: the stage tells records apart by id only)."""
     ids = _Ids(Path(plan.work))
     stays = target < 0
-    for record in np.flatnonzero(~stays).tolist():
-        original = int(target[record])
-        record_name, original_name = ids[record], ids[original]
-        if record_name == original_name:
-            stays[record] = True
-            continue
-        row = {"id": record_name, "duplicate_of": original_name}
-        if agree[record] < 0:
-            row["kind"] = "exact"
-        else:
-            row.update(kind="near", similarity=round(int(agree[record]) / plan.num_perm, 3))
-        out.write(json.dumps(row, ensure_ascii=False) + "\n")
+    dropped = np.flatnonzero(~stays)
+    for chunk in range(0, len(dropped), _READ_ROWS):
+        records = dropped[chunk:chunk + _READ_ROWS]
+        originals = np.asarray(target[records])
+        shared = agree[records].tolist()
+        for record, name, original_name, rows_shared in zip(records.tolist(), ids.many(records), ids.many(originals),
+                                                             shared):
+            if name == original_name:
+                stays[record] = True
+                continue
+            row = {"id": name, "duplicate_of": original_name}
+            if rows_shared < 0:
+                row["kind"] = "exact"
+            else:
+                row.update(kind="near", similarity=round(rows_shared / plan.num_perm, 3))
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
     return stays
 
 
@@ -413,3 +433,8 @@ def repeated_lines(plan: FitPlan, sketches: list[Path], stays: np.ndarray, min_d
     return sorted(np.concatenate(repeated).tolist()) if repeated else []
 
 
+if __name__ == "__main__":  # a child of _band_pass: the work folder, then its bands
+    work_folder, *band_numbers = sys.argv[1:]
+    child_plan = FitPlan(**json.loads((Path(work_folder) / "plan.json").read_text()))
+    for band_number in band_numbers:
+        band_pairs(child_plan, int(band_number))
