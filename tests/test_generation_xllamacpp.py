@@ -98,6 +98,31 @@ def test_a_second_pass_replays_the_cache_and_sends_nothing(tmp_path, english):
     assert all(o["generation"]["cached"] for o in second) and not any(o["generation"]["cached"] for o in first)
 
 
+def test_completion_tokens_count_every_candidate(english):
+    """llama.cpp's usage counts the first of n choices only; the backend counts all of them, as the
+    model's own tokenizer (transformers, from the model's Hub folder) counts their texts."""
+    from transformers import AutoTokenizer
+
+    from muri_gen.assets import smollm2_hf
+    from muri_gen.backends.base import ChatRequest, SamplingParams
+
+    tokenizer = AutoTokenizer.from_pretrained(smollm2_hf())
+    llm = XLlamaCppLLM(XLlamaCppConfig(parallel=4))
+    llm.setup()
+    try:
+        results = llm.chat([ChatRequest(messages=(("user", f"Write a question this text answers: {r['text']}"),),
+                                        sampling=SamplingParams(max_tokens=32, n=4, seed=i))
+                            for i, r in enumerate(english[:3])])
+    finally:
+        llm.teardown()
+    for result in results:
+        assert not result.error and len(result.texts) == 4
+        counted = sum(len(tokenizer(text, add_special_tokens=False)["input_ids"]) + (reason == "stop")
+                      for text, reason in zip(result.texts, result.finish_reasons))
+        first = len(tokenizer(result.texts[0], add_special_tokens=False)["input_ids"]) + (result.finish_reasons[0] == "stop")
+        assert abs(result.completion_tokens - counted) <= 4 and result.completion_tokens > first + 10
+
+
 def test_a_server_killed_mid_run_errors_the_pending_records_and_a_restart_completes_them(tmp_path, english):
     port = free_port()
 

@@ -187,8 +187,13 @@ class OpenAICompatibleLLM(LLM):
         except (ValueError, KeyError, TypeError, AttributeError) as exc:  # a proxy or a crashing server sent garbage
             raise RetryableError(f"malformed response: {type(exc).__name__}: {response.text[:120]!r}") from exc
         usage = data.get("usage") or {}
-        return ChatResult(texts=texts, finish_reasons=[str(choice.get("finish_reason") or "") for choice in choices],
-                          prompt_tokens=usage.get("prompt_tokens", 0), completion_tokens=usage.get("completion_tokens", 0))
+        finish_reasons = [str(choice.get("finish_reason") or "") for choice in choices]
+        return ChatResult(texts=texts, finish_reasons=finish_reasons, prompt_tokens=usage.get("prompt_tokens", 0),
+                          completion_tokens=await self.completion_tokens(client, usage, texts, finish_reasons))
+
+    async def completion_tokens(self, client, usage: dict, texts: list[str], finish_reasons: list[str]) -> int:
+        """Of every choice, as OpenAI's API and vLLM count them."""
+        return usage.get("completion_tokens", 0)
 
 
 def free_port() -> int:

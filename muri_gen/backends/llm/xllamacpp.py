@@ -87,5 +87,16 @@ class XLlamaCppLLM(OpenAICompatibleLLM):
         self.base_url = f"{address}/v1"
         wait_ready(f"{address}/health", cfg.startup_timeout)
 
+    async def completion_tokens(self, client, usage: dict, texts: list[str], finish_reasons: list[str]) -> int:
+        """llama.cpp's usage counts the first choice only: the others are counted by its tokenizer,
+        plus the end-of-turn token of those that stopped on it (as its count of the first does)."""
+        total = usage.get("completion_tokens", 0)
+        address = self.base_url.removesuffix("/v1")
+        for text, reason in zip(texts[1:], finish_reasons[1:]):
+            response = await client.post(f"{address}/tokenize", json={"content": text})
+            response.raise_for_status()
+            total += len(response.json()["tokens"]) + (reason == "stop")
+        return total
+
     def teardown(self) -> None:
         self._server = None  # dropping the last reference stops the server's threads
