@@ -9,9 +9,9 @@ is never compared with later ones, so a chain a ~ b ~ c with a !~ c keeps a and 
 Three passes; each holds a bounded slice of the corpus in memory, the rest lives in arrays on disk
 (memory-mapped, in a work folder removed at the end):
 
-1. ``_gather``: every record's signature, exact key and language, in order. Records repeating an
-   earlier record's words are told apart here: only the first of a group of copies takes part in
-   the near pass (its copies have its signature, so they share its fate).
+1. ``_gather``: every record's signature, exact key and language, in order; ``_exact_copies``: the
+   records that repeat an earlier record's words. Only the first of a text's copies in a language
+   takes part in the near pass (its copies have its signature, so they share its fate).
 2. ``band_pairs``, one task per band (in parallel processes on a large corpus): the band's keys are
    spilled to partitions by key and sorted into buckets. In a bucket of up to ``SMALL_BUCKET``
    records every later member is compared with every earlier one and the pairs that agree enough
@@ -141,15 +141,18 @@ def _band_pass(plan: FitPlan, processes: int) -> None:
             band_pairs(plan, band)
         return
     log.info("dedup: the band pass of %d records in %d processes", plan.records, processes)
-    (Path(plan.work) / "plan.json").write_text(json.dumps(asdict(plan)))
-    children = [subprocess.Popen([sys.executable, "-m", __name__, plan.work, *map(str, range(first, plan.bands, processes))],
-                                 stderr=subprocess.PIPE)
-                for first in range(min(processes, plan.bands))]
+    work = Path(plan.work)
+    (work / "plan.json").write_text(json.dumps(asdict(plan)))
+    children = []
+    for first in range(min(processes, plan.bands)):
+        with open(work / f"band-process-{first}.log", "wb") as log_file:  # a file: a full pipe would block it
+            children.append(subprocess.Popen([sys.executable, "-m", __name__, plan.work,
+                                              *map(str, range(first, plan.bands, processes))], stderr=log_file))
     failures = []
-    for child in children:
-        _, stderr = child.communicate()
-        if child.returncode:
-            failures.append(f"exit code {child.returncode}: {stderr.decode(errors='replace')[-2000:]}")
+    for first, child in enumerate(children):
+        if child.wait():
+            error = (work / f"band-process-{first}.log").read_text(errors="replace")[-2000:]
+            failures.append(f"exit code {child.returncode}: {error}")
     if failures:
         raise RuntimeError(f"dedup: {len(failures)} of {len(children)} band processes failed; the first: {failures[0]}")
 
