@@ -146,5 +146,5 @@ def test_the_stage_writes_the_rule_and_its_template_lines(sketched, tmp_path):
 def test_a_failed_band_process_fails_the_fit_with_its_error(tmp_path):
     plan = dedup_fit.FitPlan(work=str(tmp_path), records=10, num_perm=64, bands=16, threshold=0.8, exact=False,
                              near=True)  # no arrays gathered: every child fails to read them
-    with pytest.raises(RuntimeError, match=r"2 of 2 band processes failed.*signatures\.npy"):
+    with pytest.raises(RuntimeError, match=r"(?s)2 of 2 band processes failed.*signatures\.npy"):
         dedup_fit._band_pass(plan, 2)
