@@ -5,7 +5,8 @@ import numpy as np
 from datasketch import MinHash
 
 from muri_gen.text import dominant_script
-from muri_gen.stages.dedup import _PRIME, Signatures, mix64, shingle_hashes, tokens
+from muri_gen.stages.dedup import _PRIME, Signatures, shingle_hashes, tokens
+from muri_gen.stages.dedup_fit import mix64
 
 MASK64 = (1 << 64) - 1
 

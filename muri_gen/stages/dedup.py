@@ -29,7 +29,6 @@ from muri_gen.record import Outcome, Rejected, stable_hash
 from muri_gen.runner.layout import write_atomic
 from muri_gen.stages import dedup_fit
 from muri_gen.stages.base import Stage, StageConfig
-from muri_gen.stages.dedup_fit import mix64
 
 log = logging.getLogger("muri_gen")
 DUPLICATES_FILE = "duplicates.jsonl"
@@ -120,7 +119,7 @@ def _chunk_shingle_hashes(texts: list[bytes], lengths: np.ndarray, counts: np.nd
     with np.errstate(over="ignore"):
         # the sum over the shingle's bytes j of (byte + 1) * PRIME^(end - 1 - j)
         values = (prefix[end] - prefix[start]) * powers[end - 1]
-    return (mix64(values) >> np.uint64(32)).astype(np.uint32)
+    return (dedup_fit.mix64(values) >> np.uint64(32)).astype(np.uint32)
 
 
 class Signatures:
