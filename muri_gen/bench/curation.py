@@ -2,17 +2,22 @@
 keeping the best) against the same recipe with one candidate and the post-filter alone (the curate
 stage only annotating), on the same documents, in one run.
 
-Rows, per pair kept after the post-filter and selection: CPU seconds of the whole run, the
-embedded LLM server on one thread in this process (wall seconds moved 16% between two runs on this
-VM, whose neighbours take CPU time from it), prompt tokens and completion tokens (as the server counts
-them, for every generated record, kept or not); and the curate stage's time as a share of
-generation time. The quick run takes every fourth demo document (all six languages); ``--full``
-the whole demo corpus (alignment ranks a pair among its batch's documents, and the scorers' fixed
-costs only fall into proportion at that size: the share of curate in generation time is a ``--full``
-row; two quick runs read it 0.154 and 0.182, most of it the embedders' loading). Each side runs
-once (a side takes minutes): prompt tokens do not vary between runs, completions do by ~10% (llama.cpp
-writes other completions as its batches differ), and on the quick run's 46 documents one kept pair
-more or less (6-7 are kept) moves a per-pair row by 15%: the ``--full`` rows are the numbers.
+Rows, per pair kept after the post-filter and selection: CPU seconds of the whole run (the embedded
+LLM server's threads too), prompt tokens and completion tokens (of every generated record, kept or
+not: the server's count of the prompt, read once for a request's n candidates, and of every
+candidate's completion); and, with ``--full``, the curate stage's time as a share of generation
+time. The quick run takes every fourth demo document (all six languages); ``--full`` the whole demo
+corpus (alignment ranks a pair among its batch's documents, and the scorers' fixed costs only fall
+into proportion at that size).
+
+Both sides run so that they write the same completions every time: llama.cpp decodes other tokens
+when a batch holds other requests, so the server takes one request at a time (a request's n
+candidates still decode together, in n slots), on one thread (its threads spin while they wait for
+each other, and those CPU seconds grow with the machine's load). Then the kept pairs and token
+counts repeat exactly between runs and only the CPU seconds move (two runs: 6 and 30 pairs kept,
+2,541 and 632 completion tokens, both times; CPU seconds -7% and -8%). One request at a time costs
+the one-candidate side more than a server batching several requests would: its decoding is not
+batched, the best-of-n side's is.
 """
 from __future__ import annotations
 
@@ -28,9 +33,7 @@ from muri_gen.runner.layout import RunDir
 
 DEMO = Path("pipelines") / "demo.yaml"
 QUICK_EVERY = 4  # the quick run's share of the demo documents
-# the LLM server on one thread: llama.cpp's threads spin while they wait for each other, and those CPU
-# seconds grow with the machine's load (on all cores, two runs read 6.13 and 7.64)
-ONE_THREAD = "backends.llm.threads=1"
+REPEATABLE = ["backends.llm.threads=1", "backends.llm.max_concurrency=1"]
 
 
 def _corpus(folder: Path, every: int) -> Path:
@@ -64,8 +67,8 @@ def _per_pair(name: str, ours: float, ours_kept: int, baseline: float, baseline_
 def run(full: bool = False, repeat: int = 5) -> list[dict]:
     with tempfile.TemporaryDirectory() as tmp:
         corpus = _corpus(Path(tmp), 1 if full else QUICK_EVERY)
-        ours = _run(corpus, Path(tmp) / "best-of-n", [ONE_THREAD])
-        baseline = _run(corpus, Path(tmp) / "one", [ONE_THREAD, "stages.reverse_instruction.n=1",
+        ours = _run(corpus, Path(tmp) / "best-of-n", REPEATABLE)
+        baseline = _run(corpus, Path(tmp) / "one", [*REPEATABLE, "stages.reverse_instruction.n=1",
                                                      "stages.curate.filter=false"])
     n = next(stage.config.n for stage in load_recipe(DEMO).stages if stage.id == "reverse_instruction")
     kept, kept_base = ours["stats"]["kept"], baseline["stats"]["kept"]
@@ -73,7 +76,7 @@ def run(full: bool = False, repeat: int = 5) -> list[dict]:
     curate = ours["stats"]["by_stage"]["curate"]["seconds"]
     generation = ours["stats"]["by_stage"]["reverse_instruction"]["seconds"]
     note = (f"{documents} demo documents; best-of-{n} + curate kept {kept}, one candidate + post-filter kept {kept_base}; "
-            "lower is better; one run each")
+            "lower is better; one run each, the server taking one request at a time")
     rows = [
         _per_pair("CPU seconds per kept pair (best-of-n + curate vs one candidate + post-filter)",
                   ours["cpu_seconds"], kept, baseline["cpu_seconds"], kept_base, "CPU s / kept pair",
@@ -81,7 +84,7 @@ def run(full: bool = False, repeat: int = 5) -> list[dict]:
         _per_pair("prompt tokens per kept pair", ours["prompt_tokens"], kept, baseline["prompt_tokens"], kept_base,
                   "tokens / kept pair", f"as the server counts them; one request with n: {n} reads the prompt once"),
         _per_pair("completion tokens per kept pair", ours["completion_tokens"], kept, baseline["completion_tokens"],
-                  kept_base, "tokens / kept pair", "as the server counts them"),
+                  kept_base, "tokens / kept pair", f"every candidate's, {n} a request on our side"),
     ]
     if full:  # on the quick run's quarter of the demo, loading the two embedders is most of the curate stage's time
         rows.append({"benchmark": "curate scoring time / generation time", "ours": curate, "baseline": generation,
