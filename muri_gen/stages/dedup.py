@@ -189,11 +189,10 @@ class Deduplicate(Stage):
                                             bands=config.bands, threshold=config.threshold, exact=config.exact,
                                             near=config.near)
         with open(state_dir / DUPLICATES_FILE, "w", encoding="utf-8") as out:
-            stays = dedup_fit.write_duplicates(plan, target, agree, out)
-        shared_ids = int(stays.sum() - (np.asarray(target) < 0).sum())
+            stays, shared_ids = dedup_fit.write_duplicates(plan, target, agree, out)
         repeated = (dedup_fit.repeated_lines(plan, sketches, stays, config.repeated_line_min_docs)
                     if config.repeated_line_min_docs else [])
-        del target, agree  # memory maps of files in the work folder
+        del target, agree, stays  # memory maps of files in the work folder
         shutil.rmtree(state_dir / "fit")
         write_atomic(state_dir / REPEATED_LINES_FILE, json.dumps(repeated).encode())
         if shared_ids:

@@ -40,7 +40,9 @@ from muri_gen.record import stable_hash
 
 log = logging.getLogger("muri_gen")
 PARTITION_ROWS = 1 << 22  # keys sorted in memory at once (64 MB with their record numbers)
-BLOCK = 1 << 22  # records the resolution decides together (what it reads of their pairs, about)
+# records the resolution decides together, reading their near pairs whole: a record has at most
+# SMALL_BUCKET - 1 earlier neighbours a band, the same ones in most bands (24 bytes each, counted once)
+BLOCK = 1 << 19
 SMALL_BUCKET = 32  # members of a bucket whose pairs are all compared in the band pass
 _PAIR_CHUNK = 1 << 18  # pairs compared in one numpy step
 _READ_ROWS = 1 << 16  # signature rows read from disk at once
@@ -215,13 +217,13 @@ class _Ids:
         return [self.blob[start:end].decode("utf-8", "surrogatepass") for start, end in zip(starts, ends)]
 
 
-def _grouped(plan: FitPlan, name: str, keys_of_rows, rows: int):
+def _grouped(plan: FitPlan, name: str, keys_of_rows):
     """Every partition of (key, record) pairs, sorted by key then record: ``keys_of_rows(start, stop)``
-    gives the keys of records start..stop, or None for records that take no part (-1 keys)."""
+    gives the keys of records start..stop, -1 for a record that takes no part."""
     folder = Path(plan.work) / name
     spill = _Spill(folder, "keys", plan.partitions)
-    for start in range(0, rows, _READ_ROWS):
-        stop = min(start + _READ_ROWS, rows)
+    for start in range(0, plan.records, _READ_ROWS):
+        stop = min(start + _READ_ROWS, plan.records)
         keys = keys_of_rows(start, stop)
         ordinals = np.arange(start, stop, dtype=np.int64)
         taking_part = keys >= 0
@@ -251,8 +253,9 @@ def _members(starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
 def _first_of_groups(plan: FitPlan, name: str, keys_of_rows) -> np.ndarray:
     """Per record, the first record with its key (itself when it is the first), as an array on disk."""
     first = np.lib.format.open_memmap(Path(plan.work) / f"{name}.npy", "w+", np.int64, (plan.records,))
-    first[:] = np.arange(plan.records)
-    for sorted_keys, ordinals in _grouped(plan, f"{name}-parts", keys_of_rows, plan.records):
+    for start in range(0, plan.records, _READ_ROWS):
+        first[start:start + _READ_ROWS] = np.arange(start, min(start + _READ_ROWS, plan.records))
+    for sorted_keys, ordinals in _grouped(plan, f"{name}-parts", keys_of_rows):
         starts, sizes = _buckets(sorted_keys)
         starts, sizes = starts[sizes > 1], sizes[sizes > 1]
         first[ordinals[_members(starts, sizes)]] = np.repeat(ordinals[starts], sizes)
@@ -295,7 +298,7 @@ def band_pairs(plan: FitPlan, band: int) -> None:
             keys[same_text[start:stop] != np.arange(start, stop)] = -1
         return keys
 
-    for keys, ordinals in _grouped(plan, f"band-{band}-parts", keys_of_rows, plan.records):
+    for keys, ordinals in _grouped(plan, f"band-{band}-parts", keys_of_rows):
         starts, sizes = _buckets(keys)
         big = sizes > plan.small_bucket
         members = _members(starts[big], sizes[big])
@@ -331,17 +334,20 @@ def _resolve(plan: FitPlan) -> tuple[np.ndarray, np.ndarray]:
     large_kept: dict[int, list[int]] = defaultdict(list)  # a large bucket's kept members, in order
 
     def read(kind: str, block: int, columns: int) -> np.ndarray:
-        if not plan.near:
-            return np.empty((0, columns), dtype=np.int64)
-        return np.concatenate([_Spill.read(work / "pairs" / f"band-{band}-{kind}-{block}.bin", columns)
-                               for band in range(plan.bands)])
+        """The block's rows of every band, each once (a pair two documents share in several bands
+        is found in each), sorted."""
+        rows = np.empty((0, columns), dtype=np.int64)
+        for band in range(plan.bands if plan.near else 0):
+            found = _Spill.read(work / "pairs" / f"band-{band}-{kind}-{block}.bin", columns)
+            if len(found):
+                rows = np.concatenate((rows, found))
+                rows = rows[np.lexsort(rows.T[::-1])]  # by the first column, then the next
+                rows = rows[np.concatenate(([True], (rows[1:] != rows[:-1]).any(axis=1)))]
+        return rows
 
     for block in range(plan.blocks):
         first, last = block * plan.block, min((block + 1) * plan.block, plan.records)
-        pairs = read("pairs", block, 3)
-        pairs = pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
-        large = read("large", block, 2)
-        large = large[np.argsort(large[:, 0], kind="stable")]
+        pairs, large = read("pairs", block, 3), read("large", block, 2)
         copies = (np.flatnonzero(same_words[first:last] != np.arange(first, last)) + first
                   if same_words is not None else np.empty(0, np.int64))
         looked_at = np.union1d(np.union1d(pairs[:, 0], large[:, 0]), copies)
@@ -388,20 +394,22 @@ def _resolve(plan: FitPlan) -> tuple[np.ndarray, np.ndarray]:
     return target, agree
 
 
-def write_duplicates(plan: FitPlan, target: np.ndarray, agree: np.ndarray, out) -> np.ndarray:
-    """The dropped records as JSON lines, in order, and per record whether it stays (kept, or a
-    duplicate that shares its original's id: the stage tells records apart by id only)."""
+def write_duplicates(plan: FitPlan, target: np.ndarray, agree: np.ndarray, out) -> tuple[np.ndarray, int]:
+    """The dropped records as JSON lines, in order. Returns per record whether it stays (kept, or a
+    duplicate that shares its original's id: the stage tells records apart by id only), and how many
+    such duplicates there are."""
+    shared_ids = 0
     ids = _Ids(Path(plan.work))
-    stays = target < 0
-    dropped = np.flatnonzero(~stays)
-    for chunk in range(0, len(dropped), _READ_ROWS):
-        records = dropped[chunk:chunk + _READ_ROWS]
+    stays = np.lib.format.open_memmap(Path(plan.work) / "stays.npy", "w+", bool, (plan.records,))
+    for start in range(0, plan.records, _READ_ROWS):
+        stays[start:start + _READ_ROWS] = target[start:start + _READ_ROWS] < 0
+        records = np.flatnonzero(~stays[start:start + _READ_ROWS]) + start
         originals = np.asarray(target[records])
-        shared = agree[records].tolist()
         for record, name, original_name, rows_shared in zip(records.tolist(), ids.many(records), ids.many(originals),
-                                                             shared):
+                                                             agree[records].tolist()):
             if name == original_name:
                 stays[record] = True
+                shared_ids += 1
                 continue
             row = {"id": name, "duplicate_of": original_name}
             if rows_shared < 0:
@@ -409,7 +417,7 @@ def write_duplicates(plan: FitPlan, target: np.ndarray, agree: np.ndarray, out) 
             else:
                 row.update(kind="near", similarity=round(rows_shared / plan.num_perm, 3))
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
-    return stays
+    return stays, shared_ids
 
 
 def repeated_lines(plan: FitPlan, sketches: list[Path], stays: np.ndarray, min_docs: int) -> list[int]:
