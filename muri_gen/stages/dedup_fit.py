@@ -92,26 +92,20 @@ class FitPlan:
 
 class _Spill:
     """Rows of int64 columns appended to one file per part (a key's partition, a record's block),
-    so a part can later be read whole without the rest."""
+    so a part can later be read whole without the rest. A file is opened only while rows are added
+    to it: a large corpus has hundreds of blocks, more than a process may hold open."""
 
     def __init__(self, folder: Path, name: str, parts: int):
         folder.mkdir(parents=True, exist_ok=True)
         self.paths = [folder / f"{name}-{part}.bin" for part in range(parts)]
-        self._files = [open(path, "ab") for path in self.paths]
 
     def add(self, part: np.ndarray, *columns: np.ndarray) -> None:
         rows = np.stack(columns, axis=1).astype(np.int64)
-        if len(self._files) == 1:
-            rows.tofile(self._files[0])
-            return
         order = np.argsort(part, kind="stable")
-        bounds = np.searchsorted(part[order], np.arange(len(self._files) + 1))
-        for index, file in enumerate(self._files):
-            rows[order[bounds[index]:bounds[index + 1]]].tofile(file)
-
-    def close(self) -> None:
-        for file in self._files:
-            file.close()
+        bounds = np.searchsorted(part[order], np.arange(len(self.paths) + 1))
+        for index in np.flatnonzero(np.diff(bounds)).tolist():
+            with open(self.paths[index], "ab") as file:
+                rows[order[bounds[index]:bounds[index + 1]]].tofile(file)
 
     @staticmethod
     def read(path: Path, columns: int) -> np.ndarray:
@@ -229,10 +223,9 @@ def _grouped(plan: FitPlan, name: str, keys_of_rows):
         taking_part = keys >= 0
         keys, ordinals = keys[taking_part], ordinals[taking_part]
         spill.add(keys % plan.partitions, keys, ordinals)
-    spill.close()
     for path in spill.paths:
         pairs = _Spill.read(path, 2)
-        path.unlink()
+        path.unlink(missing_ok=True)
         order = np.argsort(pairs[:, 0], kind="stable")  # records were appended in order: they stay so
         yield pairs[order, 0], pairs[order, 1]
     folder.rmdir()
@@ -315,8 +308,6 @@ def band_pairs(plan: FitPlan, band: int) -> None:
                 agree = np.count_nonzero(signatures[i] == signatures[j], axis=1)
                 near = agree >= min_agree
                 pairs.add(j[near] // plan.block, j[near], i[near], agree[near])
-    pairs.close()
-    large.close()
 
 
 def _resolve(plan: FitPlan) -> tuple[np.ndarray, np.ndarray]:
@@ -436,7 +427,6 @@ def repeated_lines(plan: FitPlan, sketches: list[Path], stays: np.ndarray, min_d
         keys = keys[owner_stays]
         spill.add(keys % len(spill.paths), keys)
         start += len(counts)
-    spill.close()
     repeated = []
     for path in spill.paths:
         keys, documents = np.unique(_Spill.read(path, 1)[:, 0], return_counts=True)
