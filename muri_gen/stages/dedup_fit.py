@@ -243,8 +243,8 @@ def _members(starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
     return np.repeat(starts, sizes) + offsets
 
 
-def _first_of_groups(plan: FitPlan, name: str, keys_of_rows) -> np.ndarray:
-    """Per record, the first record with its key (itself when it is the first), as an array on disk."""
+def _first_of_groups(plan: FitPlan, name: str, keys_of_rows) -> None:
+    """Per record, the first record with its key (itself when it is the first): ``name``.npy."""
     first = np.lib.format.open_memmap(Path(plan.work) / f"{name}.npy", "w+", np.int64, (plan.records,))
     for start in range(0, plan.records, _READ_ROWS):
         first[start:start + _READ_ROWS] = np.arange(start, min(start + _READ_ROWS, plan.records))
@@ -253,7 +253,6 @@ def _first_of_groups(plan: FitPlan, name: str, keys_of_rows) -> np.ndarray:
         starts, sizes = starts[sizes > 1], sizes[sizes > 1]
         first[ordinals[_members(starts, sizes)]] = np.repeat(ordinals[starts], sizes)
     first.flush()
-    return first
 
 
 def _exact_copies(plan: FitPlan) -> None:
@@ -417,7 +416,7 @@ def repeated_lines(plan: FitPlan, sketches: list[Path], stays: np.ndarray, min_d
     total = 0
     for path in sketches:
         with np.load(path) as sketch:
-            total += len(sketch["line_keys"])
+            total += int(sketch["line_counts"].sum())  # the counts, not the keys: a small array to read
     spill = _Spill(folder, "lines", max(1, math.ceil(total / plan.partition_rows)))
     start = 0
     for path in sketches:
@@ -431,7 +430,7 @@ def repeated_lines(plan: FitPlan, sketches: list[Path], stays: np.ndarray, min_d
     for path in spill.paths:
         keys, documents = np.unique(_Spill.read(path, 1)[:, 0], return_counts=True)
         repeated.append(keys[documents >= min_docs])
-    return sorted(np.concatenate(repeated).tolist()) if repeated else []
+    return sorted(np.concatenate(repeated).tolist())
 
 
 if __name__ == "__main__":  # a child of _band_pass: the work folder, then its bands
