@@ -4,8 +4,8 @@
 
 The demo's English is Apertium's (through Spanish for es/it/fr, through Portuguese and Bergamot for
 the others), so a native form counted in one stage must be counted in the next: every single-word
-form of ``occupations/{es,ca,gl,fr}.tsv`` is read as a noun by Apertium's analyser and carried through
-the bilingual dictionaries to English (Debian apertium-eng-spa, -eng-cat, -en-gl, and -fr-es then
+form of ``occupations/{es,ca,gl,fr,eo}.tsv`` is read as a noun by Apertium's analyser and carried through
+the bilingual dictionaries to English (Debian apertium-eng-spa, -eng-cat, -en-gl, -eo-en, and -fr-es then
 -eng-spa for French; GPL-2+, the words are facts taken from them): "jefe" -> boss, "médico" -> doctor,
 "campesino" -> peasant, "auteur" -> author. An English noun
 reached from two occupations goes to the one more languages reach it from (a tie drops it);
@@ -33,6 +33,7 @@ ROUTES = {
     "gl": ("apertium-en-gl/gl-en.automorf.bin", ("apertium-en-gl/gl-en.autobil.bin",)),
     "fr": ("apertium-fr-es/fr-es.automorf.bin", ("apertium-fr-es/fr-es.autobil.bin",
                                                  "apertium-eng-spa/spa-eng.autobil.bin")),
+    "eo": ("apertium-eo-en/eo-en.automorf.bin", ("apertium-eo-en/eo-en.autobil.bin",)),
 }
 # translations that mostly mean something else, or another occupation than the WinoBias one
 EXCLUDED = {
@@ -48,6 +49,11 @@ EXCLUDED = {
     "agent",  # French "gérant"/"agent" through Spanish: insurance, secret, chemical agents
     "guest",  # French "hôte"/"hôtesse" through Spanish: the one received, not the attendant
     "worker",  # obrero/trabajador: in real English text co-, social, case, shift workers (dreaddit: 0 of 34 a laborer)
+    # through Esperanto: dreaddit's "officer(s)" are 11 police officers, its one "caretaker" a carer
+    "officer",  # oficisto (clerk)
+    "caretaker",  # pordisto, domzorgisto (janitor)
+    "treasurer",  # kasisto (cashier): an organisation's office, not a till
+    "administrator",  # administranto (manager): system, school and estate administrators
 }
 # occupation -> (masculine, feminine) English forms, singular and plural; every word is in genbit's
 # English list with that gender

@@ -30,9 +30,12 @@ DICTIONARIES = {
     "ca": ("apertium-por-cat/cat-por.automorf.bin", "apertium-por-cat/por-cat.autogen.bin"),
     "gl": ("apertium-pt-gl/gl-pt.automorf.bin", "apertium-pt-gl/pt-gl.autogen.bin"),
     "es": ("apertium-es-pt/es-pt.automorf.bin", "apertium-es-pt/pt-es.autogen.bin"),
+    "eo": ("apertium-eo-en/eo-en.automorf.bin", "apertium-eo-en/en-eo.autogen.bin"),
 }
 _UNIT = re.compile(r"\^(.*?)\$")
-_NOUN = re.compile(r"^(?P<lemma>[^<]+)<n><(?P<gender>m|f)><(?P<number>sg|pl)>")
+# the tags after the number (Esperanto's case: <nom>, <acc>) go back into the generator's request
+_NOUN = re.compile(r"^(?P<lemma>[^<]+)<n><(?P<gender>m|f)><(?P<number>sg|pl)>(?P<rest>(?:<[^>]+>)*)")
+_TAG = re.compile(r"<([^>]+)>")
 OTHER = {"m": "f", "f": "m"}
 GENDER = {"m": "male", "f": "female"}
 
@@ -55,7 +58,7 @@ class Apertium:
         self.analyser, self.generator = (APERTIUM / p for p in DICTIONARIES[code])
         if not self.analyser.exists() or not self.generator.exists():
             raise NoDictionary(f"{self.analyser} or {self.generator} is missing: make system installs it")
-        self._other: dict[tuple[str, str, str], bool] = {}
+        self._other: dict[tuple[str, str, str, str], bool] = {}
 
     def analyse(self, words: list[str]) -> dict[str, list[str]]:
         """Each word -> its analyses (empty when the dictionary does not know it)."""
@@ -66,23 +69,23 @@ class Apertium:
             result[surface] = [a for a in analyses if not a.startswith("*")]
         return result
 
-    def nouns(self, analyses: list[str]) -> list[tuple[str, str, str]]:
-        return [(m["lemma"], m["gender"], m["number"]) for m in map(_NOUN.match, analyses) if m]
+    def nouns(self, analyses: list[str]) -> list[tuple[str, str, str, str]]:
+        return [(m["lemma"], m["gender"], m["number"], m["rest"]) for m in map(_NOUN.match, analyses) if m]
 
-    def has_other_gender(self, nouns: list[tuple[str, str, str]]) -> None:
+    def has_other_gender(self, nouns: list[tuple[str, str, str, str]]) -> None:
         """Fills the cache: does lemma<n><other gender><number> generate a word?"""
         todo = [n for n in dict.fromkeys(nouns) if n not in self._other]
         if not todo:
             return
-        request = "".join(f"^{lemma}<n><{OTHER[g]}><{num}>$\n" for lemma, g, num in todo)
+        request = "".join(f"^{lemma}<n><{OTHER[g]}><{num}>{rest}$\n" for lemma, g, num, rest in todo)
         lines = _lt_proc(["-g", str(self.generator)], request).splitlines()
         for noun, line in zip(todo, lines):
             self._other[noun] = bool(line.strip()) and not line.strip().startswith(("#", "@", "*"))
 
-    def gendered_person_word(self, nouns: list[tuple[str, str, str]]) -> str | None:
+    def gendered_person_word(self, nouns: list[tuple[str, str, str, str]]) -> str | None:
         """'male'/'female' when one reading is a noun with a form of the other gender, else None."""
         self.has_other_gender(nouns)
-        genders = {noun[1] for noun in nouns if self._other[noun]}  # noun = (lemma, gender, number)
+        genders = {noun[1] for noun in nouns if self._other[noun]}  # noun = (lemma, gender, number, rest)
         return GENDER[genders.pop()] if len(genders) == 1 else None
 
 
@@ -105,9 +108,20 @@ def form_problems(language: str) -> list[str]:
         readings = analyses.get(word, [])
         if not readings:
             problems.append(f"{word}: unknown to {apertium.analyser.name}")
-        elif gender and not any(f"<n><{tag}>" in r for r in readings for tag in (gender[0], "mf")):
-            problems.append(f"{word}: listed {gender}, Apertium reads {', '.join(readings)}")
+        elif gender and not any(_tagged(r, gender[0]) or _tagged(r, "mf") for r in readings):
+            # Esperanto's dictionary leaves many person words untagged ("virino<n><sg>", "ŝia<det><pos>"): not a conflict
+            kind = "no gender tag" if any(_tagged(r) for r in readings) else f"listed {gender}"
+            problems.append(f"{word}: {kind}, Apertium reads {', '.join(readings)}")
     return problems
+
+
+def _tagged(reading: str, gender: str | None = None) -> bool:
+    """A noun, pronoun or determiner reading with that gender tag ("patro<n><f><sg>", "prpers<prn><p3><f><sg>"), or
+    with no gender tag at all when ``gender`` is None."""
+    tags = _TAG.findall(reading)
+    if not {"n", "prn", "det"} & set(tags):
+        return False
+    return gender in tags if gender else not {"m", "f", "mf"} & set(tags)
 
 
 @dataclass
@@ -116,6 +130,8 @@ class Coverage:
     tokens: int = 0
     reference: int = 0  # gendered person-word tokens by Apertium
     found: int = 0  # ... of them in the lexicon
+    female_reference: int = 0  # the feminine part of both (Esperanto: every bare root reads masculine)
+    female_found: int = 0
     missed: Counter = field(default_factory=Counter)
     extra: Counter = field(default_factory=Counter)  # lexicon hits Apertium does not count (epicene, unknown)
 
@@ -126,6 +142,7 @@ class Coverage:
     def as_dict(self, top: int = 15) -> dict:
         return {"language": self.language, "tokens": self.tokens, "reference_tokens": self.reference,
                 "found": self.found, "share_found": round(self.share, 3) if self.share is not None else None,
+                "female_reference_tokens": self.female_reference, "female_found": self.female_found,
                 "most_missed": self.missed.most_common(top), "lexicon_only": self.extra.most_common(top)}
 
 
@@ -138,13 +155,17 @@ def coverage(texts: list[str], language: str) -> Coverage:
     result = Coverage(lexicon.language, tokens=len(tokens))
     apertium.has_other_gender([n for readings in analyses.values() for n in apertium.nouns(readings)])  # one batch
     for token in tokens:
-        nouns = apertium.nouns(analyses.get(token, []))
+        readings = analyses.get(token, [])
         listed = words.get(token)
-        reference = apertium.gendered_person_word(nouns) or (listed and any(GENDER[g] == listed for _, g, _ in nouns))
+        # listed words Apertium reads with that gender count too: pairs of two lemmas (homem/mulher), pronouns (li/ŝi)
+        reference = (apertium.gendered_person_word(apertium.nouns(readings))
+                     or (listed if listed and any(_tagged(r, listed[0]) for r in readings) else None))
         if reference:
             result.reference += 1
+            result.female_reference += reference == "female"
             if token in words:
                 result.found += 1
+                result.female_found += reference == "female"
             else:
                 result.missed[token] += 1
         elif token in words:
