@@ -54,6 +54,8 @@ PERSON_WORDS = {language: frozenset(words.split()) for language, words in {
     "glg": "el ela home muller nai pai fillo filla marido esposa irmán irmá neno nena rapaz rapaza tío tía "
            "avoa",
     "fra": "elle lui homme femme mère père fils fille mari épouse frère sœur garçon oncle tante",
+    "hbs": "muškarac žena otac majka sin kći kćerka brat sestra muž dječak djevojka djevojčica mladić "
+           "мушкарац жена отац мајка син кћи брат сестра муж дечак девојка",
 }.items()}
 
 
@@ -74,6 +76,7 @@ SOURCES = (
     Source("cat", "klavaro", ("klavaro/ca.paragraphs",), "", 2),
     Source("glg", "klavaro", ("klavaro/gl.paragraphs",), "", 2),
     Source("fra", "klavaro", ("klavaro/fr.paragraphs",), "", 2),
+    Source("hbs", "klavaro", ("klavaro/hr.paragraphs", "klavaro/sr.paragraphs"), "", 2),
 )
 
 

@@ -67,7 +67,7 @@ def test_portuguese_lexicon_covers_the_brazilian_fortunes():
 def test_people_corpus_rebuilds_from_the_debian_packages(tmp_path):
     counts = people_corpus.build(tmp_path / "people.jsonl")
     assert (tmp_path / "people.jsonl").read_bytes() == PEOPLE.read_bytes()
-    assert counts == {"por": 6, "spa": 6, "ita": 6, "cat": 2, "glg": 1, "fra": 1}
+    assert counts == {"por": 6, "spa": 6, "ita": 6, "cat": 2, "glg": 1, "fra": 1, "hbs": 2}
 
 
 def test_every_people_document_names_an_occupation_with_a_gender():
@@ -92,7 +92,7 @@ def test_trace_of_the_people_corpus_has_native_and_english_evidence():
     rows = [r for r in rows if r["language"] != "spa"] + translated([r for r in rows if r["language"] == "spa"], ("spa", "eng"))
     trace = trace_rows(rows, ci_samples=50)
     native = trace["summary"]["native_document"]["languages"]
-    assert set(native) == {"por", "spa", "ita", "cat", "glg", "fra"}
+    assert set(native) == {"por", "spa", "ita", "cat", "glg", "fra", "hbs"}
     assert all(native[lang]["occupations_with_evidence"] >= 1 for lang in native)
     assert native["por"]["occupations_with_evidence"] >= 5 and native["ita"]["occupations_with_evidence"] >= 5
     writer = trace["stages"]["native_document"]["languages"]["spa"]["occupations"]["writer"]

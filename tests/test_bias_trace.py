@@ -90,7 +90,7 @@ def _udhr_run(tmp_path) -> RunDir:
                        "Como maestro, él debe explicar el derecho a la educación. ¿Qué dice?"),
     }
     rows = []
-    for declaration in declarations(["spa", "hrv"]):
+    for declaration in declarations(["spa", "eus"]):
         for doc in documents(declaration):
             key = doc["id"].split("-", 2)[2]
             instruction_en, instruction_es = instructions.get(key, ("What does this article say?", "¿Qué dice este artículo?"))
@@ -115,12 +115,12 @@ def test_sink_writes_the_per_stage_trace_and_plots(tmp_path):
 
     BiasTraceSink(BiasTraceConfig(ci_samples=100), Context()).write(run)
     trace = json.loads((run.root / "bias" / "trace.json").read_text())
-    assert trace["rows_per_language"] == {"hrv": 31, "spa": 31}
+    assert trace["rows_per_language"] == {"eus": 31, "spa": 31}
     stages = trace["stages"]
     assert set(stages) == {"native_document", "english_document", "english_instruction", "native_instruction"}
-    # Croatian has no lexicon: said so, never zeros
-    assert "no lexicon for 'hrv'" in stages["native_document"]["languages"]["hrv"]["skipped"]
-    assert "occupations" not in stages["native_document"]["languages"]["hrv"]
+    # Basque has no lexicon: said so, never zeros
+    assert "no lexicon for 'eus'" in stages["native_document"]["languages"]["eus"]["skipped"]
+    assert "occupations" not in stages["native_document"]["languages"]["eus"]
     assert trace["missing_fields"] == {"instruction": 31}
     # English instructions were written for this test: a lawyer with "his", a nurse with "her", a teacher with "he"
     generated = stages["english_instruction"]["languages"]["spa"]["occupations"]
@@ -129,14 +129,14 @@ def test_sink_writes_the_per_stage_trace_and_plots(tmp_path):
     native = stages["native_instruction"]["languages"]["spa"]["occupations"]
     assert native["nurse"]["female"] == 1 and native["teacher"]["male"] == 1  # "una enfermera", "maestro ... él"
     amplification = trace["amplification"]["english_instruction_vs_english_document"]
-    assert set(amplification) >= {"overall", "spa", "hrv"}
+    assert set(amplification) >= {"overall", "spa", "eus"}
     summary = trace["summary"]
     assert summary["english_instruction"]["languages"]["spa"]["occupations_with_evidence"] == 3
-    assert "hrv" in summary["native_document"]["skipped"]
+    assert "eus" in summary["native_document"]["skipped"]
     curve = trace["bias_ratio"]
     assert curve[0]["synthetic_share"] == 0 and curve[-1]["synthetic_share"] == 1
     # a plot per language over the kept rows, and one over everything generated
-    assert set(trace["plots"]) == {"spa", "hrv", "spa-generated", "hrv-generated"}
+    assert set(trace["plots"]) == {"spa", "eus", "spa-generated", "eus-generated"}
     for plot in trace["plots"].values():
         assert (run.root / plot).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -219,7 +219,7 @@ def test_sink_traces_every_generated_candidate_and_the_parts_add_up(tmp_path):
     native = trace["discarded"]["stages"]["native_instruction"]["languages"]
     assert native["spa"]["occupations"]["nurse"]["male"] == 1 and native["cat"]["texts"] == 2
     selection = trace["selection"]["english_instruction"]
-    # kept (spa and hrv rows): nurse F x2, lawyer M x2, teacher M x2; discarded: nurse M, lawyer F, nurse F
+    # kept (spa and eus rows): nurse F x2, lawyer M x2, teacher M x2; discarded: nurse M, lawyer F, nurse F
     assert selection["kept"]["overall"]["female_pct"] == 33.3333
     assert selection["generated"]["overall"]["female_pct"] == 44.4444
     assert selection["female_pct_kept_minus_generated"] == -11.1111
@@ -227,5 +227,5 @@ def test_sink_traces_every_generated_candidate_and_the_parts_add_up(tmp_path):
     from muri_gen.report.html import selection_table
 
     html = selection_table(trace["selection"])
-    assert "occupations with evidence: 3 (hrv 3, spa 3); 2 F / 4 M windows; female 33.3%; 62 texts" in html  # English instruction, kept
+    assert "occupations with evidence: 3 (eus 3, spa 3); 2 F / 4 M windows; female 33.3%; 62 texts" in html  # English instruction, kept
     assert "4 F / 5 M windows; female 44.4%; 65 texts" in html and ">-11.1<" in html

@@ -57,6 +57,15 @@ def test_every_installed_apertium_pair_maps_both_ways():
     assert L.apertium_mode("eng", "eus", modes) is None and L.apertium_mode("eng-spa", "x", modes) is None
 
 
+def test_serbian_cyrillic_is_translated_like_latin():
+    """Apertium's hbs pairs read Latin script only; Cyrillic went through untranslated until the
+    backend transliterated it first (Serbian Cyrillic maps letter for letter)."""
+    translator = ApertiumTranslator(ApertiumTranslator.Config())
+    cyrillic, latin = "Моја мајка је учитељица.", "Moja majka je učiteljica."
+    assert translator.translate_batch([cyrillic, latin], "srp", "eng") == ["My mother is teacher."] * 2
+    assert translator.translate_batch([cyrillic], "hbs", "eng") == ["My mother is teacher."]
+
+
 def test_bergamot_pairs_both_ways():
     backend = BergamotTranslator(BergamotTranslator.Config())
     assert L.bergamot_direction("por", "eng") == "pt-en" and L.bergamot_direction("eng", "por") == "en-pt"

@@ -31,13 +31,16 @@ DICTIONARIES = {
     "gl": ("apertium-pt-gl/gl-pt.automorf.bin", "apertium-pt-gl/pt-gl.autogen.bin"),
     "es": ("apertium-es-pt/es-pt.automorf.bin", "apertium-es-pt/pt-es.autogen.bin"),
     "eo": ("apertium-eo-en/eo-en.automorf.bin", "apertium-eo-en/en-eo.autogen.bin"),
+    "sh": ("apertium-hbs-eng/hbs-eng.automorf.bin", "apertium-hbs-eng/eng-hbs_HR.autogen.bin"),
 }
+# Serbo-Croatian tags masculines by animacy: a person's is <ma>
+MASCULINE = {"sh": "ma"}
 _UNIT = re.compile(r"\^(.*?)\$")
 # the tags after the number (Esperanto's case: <nom>, <acc>) go back into the generator's request
-_NOUN = re.compile(r"^(?P<lemma>[^<]+)<n><(?P<gender>m|f)><(?P<number>sg|pl)>(?P<rest>(?:<[^>]+>)*)")
+_NOUN = re.compile(r"^(?P<lemma>[^<]+)<n><(?P<gender>ma|mi|m|f)><(?P<number>sg|pl)>(?P<rest>(?:<[^>]+>)*)")
 _TAG = re.compile(r"<([^>]+)>")
-OTHER = {"m": "f", "f": "m"}
-GENDER = {"m": "male", "f": "female"}
+GENDER = {"m": "male", "ma": "male", "mi": "male", "f": "female"}
+GENDER_TAGS = {"m": {"m", "ma", "mi"}, "f": {"f"}, "mf": {"mf"}}
 
 
 class NoDictionary(RuntimeError):
@@ -56,6 +59,7 @@ class Apertium:
         if code not in DICTIONARIES:
             raise NoDictionary(f"no Apertium dictionary configured for {language!r} (have: {', '.join(DICTIONARIES)})")
         self.analyser, self.generator = (APERTIUM / p for p in DICTIONARIES[code])
+        self.masculine = MASCULINE.get(code, "m")
         if not self.analyser.exists() or not self.generator.exists():
             raise NoDictionary(f"{self.analyser} or {self.generator} is missing: make system installs it")
         self._other: dict[tuple[str, str, str, str], bool] = {}
@@ -77,7 +81,7 @@ class Apertium:
         todo = [n for n in dict.fromkeys(nouns) if n not in self._other]
         if not todo:
             return
-        request = "".join(f"^{lemma}<n><{OTHER[g]}><{num}>{rest}$\n" for lemma, g, num, rest in todo)
+        request = "".join(f"^{lemma}<n><{self.masculine if g == 'f' else 'f'}><{num}>{rest}$\n" for lemma, g, num, rest in todo)
         lines = _lt_proc(["-g", str(self.generator)], request).splitlines()
         for noun, line in zip(todo, lines):
             self._other[noun] = bool(line.strip()) and not line.strip().startswith(("#", "@", "*"))
@@ -121,7 +125,7 @@ def _tagged(reading: str, gender: str | None = None) -> bool:
     tags = _TAG.findall(reading)
     if not {"n", "prn", "det"} & set(tags):
         return False
-    return gender in tags if gender else not {"m", "f", "mf"} & set(tags)
+    return bool(GENDER_TAGS[gender] & set(tags)) if gender else not set().union(*GENDER_TAGS.values()) & set(tags)
 
 
 @dataclass

@@ -6,7 +6,7 @@
     filters/bias/gender/<xx>.tsv          word, female|male
 
 Languages are given as any code muri_gen.languages parses ("spa", "es", "spa_Latn"); files are named
-by ISO 639-1. A language has a lexicon when it has both a gender list and occupation forms; English
+by ISO 639-1 (a macrolanguage's file serves its members: "hrv" reads sh.tsv). A language has a lexicon when it has both a gender list and occupation forms; English
 forms live in occupations.tsv itself. A form ending in ``*`` is a stem that takes up to three more
 letters (Russian case endings: "врач*" matches врача, врачом, врачами).
 """
@@ -170,9 +170,20 @@ def _merged(own: OccupationForms, extra: OccupationForms | None) -> OccupationFo
 
 @lru_cache(maxsize=4096)
 def file_code(language: str) -> str:
-    """ISO 639-1 code used in file names ("spa" -> "es"); the 639-3 code when there is none."""
+    """ISO 639-1 code used in file names ("spa" -> "es"); the 639-3 code when there is none. A member of
+    a macrolanguage that has files where the member has none takes the macrolanguage's ("hrv", "srp",
+    "bos" -> "sh": one Serbo-Croatian list holds Croatian, Serbian and Bosnian words)."""
     lang = languages.get(language)
-    return lang.alpha2 or lang.code
+    code = lang.alpha2 or lang.code
+    macro = languages.get(languages.macrolanguage(lang.code))
+    macro_code = macro.alpha2 or macro.code
+    if macro_code != code and not _has_files(code) and _has_files(macro_code):
+        return macro_code
+    return code
+
+
+def _has_files(code: str) -> bool:
+    return any((LEXICON_DIR / folder / f"{code}.tsv").exists() for folder in ("gender", "occupations", "swaps"))
 
 
 def lexicon_languages() -> list[str]:

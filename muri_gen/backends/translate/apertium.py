@@ -8,6 +8,7 @@ segment per line (Apertium keeps line breaks as they are). A call that hangs is 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -20,6 +21,10 @@ from muri_gen import languages
 from muri_gen.backends.base import BackendConfig, Translator
 from muri_gen.translation.documents import TranslatorUnavailable
 from muri_gen.translation.orthography import polish
+
+
+TO_LATIN = "Cyrl-Latn"  # apertium-hbs-eng's transliteration mode (Serbian Cyrillic -> Latin)
+_CYRILLIC = re.compile("[\u0400-\u04ff]")
 
 
 class ApertiumConfig(BackendConfig):
@@ -61,9 +66,19 @@ class ApertiumTranslator(Translator):
                 f"no Apertium pair installed for {src}->{tgt} (installed: {', '.join(sorted(self.modes)) or 'none'})"
             )
         # one segment per line: a newline inside a segment would shift every later translation
-        payload = "".join(" ".join(t.split()) + "\n" for t in texts)
+        lines = [" ".join(t.split()) for t in texts]
+        if (languages.macrolanguage(languages.get(src).code) == "hbs" and TO_LATIN in self.modes
+                and any(_CYRILLIC.search(line) for line in lines)):
+            lines = self._call(binary, TO_LATIN, lines)  # the hbs pairs read Latin script only: Serbian Cyrillic passed through untranslated
+        target = languages.get(tgt).code
+        return [polish(_sentence_case(source, " ".join(line.split())), target)  # "Qué  la ley"
+                for source, line in zip(texts, self._call(binary, mode, lines))]
+
+    def _call(self, binary: str, mode: str, lines: list[str]) -> list[str]:
+        """One Apertium call over ``lines`` (one segment each): their outputs, retried on failure."""
         command = [binary, *([] if self.config.mark_unknown else ["-u"]), mode]
-        timeout = self.config.timeout_seconds + 0.01 * len(texts)
+        payload = "".join(line + "\n" for line in lines)
+        timeout = self.config.timeout_seconds + 0.01 * len(lines)
         problem = ""
         for attempt in range(self.config.retries + 1):
             if attempt:
@@ -73,17 +88,15 @@ class ApertiumTranslator(Translator):
             except subprocess.TimeoutExpired:
                 problem = f"apertium {mode} did not answer within {timeout:.1f}s"
                 continue
-            lines = stdout.split("\n")
-            if lines and lines[-1] == "":
-                lines.pop()
+            out = stdout.split("\n")
+            if out and out[-1] == "":
+                out.pop()
             if returncode != 0:
                 problem = f"apertium {mode} exited with {returncode}: {stderr.strip()[-300:]}"
-            elif len(lines) != len(texts):
-                problem = f"apertium {mode} returned {len(lines)} lines for {len(texts)} segments"
+            elif len(out) != len(lines):
+                problem = f"apertium {mode} returned {len(out)} lines for {len(lines)} segments"
             else:
-                target = languages.get(tgt).code
-                return [polish(_sentence_case(source, " ".join(line.split())), target)  # "Qué  la ley"
-                        for source, line in zip(texts, lines)]
+                return out
         if "did not answer" in problem:
             raise TranslatorUnavailable(f"{problem} ({self.config.retries + 1} attempts)")
         raise RuntimeError(f"{problem} ({self.config.retries + 1} attempts)")

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from muri_gen import languages
+from muri_gen.bias.lexicons import file_code
 from muri_gen.component import ComponentConfig
 
 # The text fields of a record; the *_en ones are English whatever the record's language.
@@ -47,7 +47,7 @@ def field_language(record: dict, field_name: str) -> str | None:
     if field_name.endswith("_en"):
         return "en"
     try:
-        return languages.get(record.get("language") or "").alpha2
+        return file_code(record.get("language") or "")
     except ValueError:
         return None
 
