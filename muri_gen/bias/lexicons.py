@@ -2,13 +2,14 @@
 
     filters/bias/occupations.tsv          name, female_pct (reference share of women), sector, English forms
     filters/bias/occupations/<xx>.tsv     name, masculine forms, feminine forms[, epicene forms] (de, es, fr, it, ru,
-                                          pt, ca, gl; en: forms beside WinoBias's, with the shipped list only)
+                                          pt, ca, gl, eo, sh; en: forms beside WinoBias's, with the shipped list only)
     filters/bias/gender/<xx>.tsv          word, female|male
 
 Languages are given as any code muri_gen.languages parses ("spa", "es", "spa_Latn"); files are named
-by ISO 639-1 (a macrolanguage's file serves its members: "hrv" reads sh.tsv). A language has a lexicon when it has both a gender list and occupation forms; English
-forms live in occupations.tsv itself. A form ending in ``*`` is a stem that takes up to three more
-letters (Russian case endings: "врач*" matches врача, врачом, врачами).
+by ISO 639-1, and a macrolanguage's files serve its members ("hrv" reads sh.tsv). A language has a
+lexicon when it has both a gender list and occupation forms; English forms live in occupations.tsv
+itself. A form ending in ``*`` is a stem that takes up to three more letters (Russian case endings:
+"врач*" matches врача, врачом, врачами).
 """
 from __future__ import annotations
 

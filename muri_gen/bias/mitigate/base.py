@@ -43,7 +43,8 @@ class Method:
 
 
 def field_language(record: dict, field_name: str) -> str | None:
-    """ISO 639-1 code of a field's text (the swap and lexicon files are named by it), or None."""
+    """The file code of a field's text (the swap and lexicon files are named by it: "es", "sh" for
+    Croatian), or None."""
     if field_name.endswith("_en"):
         return "en"
     try:
