@@ -81,10 +81,13 @@ class Apertium:
         todo = [n for n in dict.fromkeys(nouns) if n not in self._other]
         if not todo:
             return
-        request = "".join(f"^{lemma}<n><{self.masculine if g == 'f' else 'f'}><{num}>{rest}$\n" for lemma, g, num, rest in todo)
-        lines = _lt_proc(["-g", str(self.generator)], request).splitlines()
-        for noun, line in zip(todo, lines):
-            self._other[noun] = bool(line.strip()) and not line.strip().startswith(("#", "@", "*"))
+        forms = self.generate([f"{lemma}<n><{self.masculine if g == 'f' else 'f'}><{num}>{rest}" for lemma, g, num, rest in todo])
+        self._other.update((noun, form is not None) for noun, form in zip(todo, forms))
+
+    def generate(self, analyses: list[str]) -> list[str | None]:
+        """Each analysis ("liječnik<n><ma><pl><ins>") -> the word the generator writes for it, None when it writes none."""
+        lines = _lt_proc(["-g", str(self.generator)], "".join(f"^{a}$\n" for a in analyses)).splitlines()
+        return [line.strip() if line.strip() and not line.strip().startswith(("#", "@", "*")) else None for line in lines]
 
     def gendered_person_word(self, nouns: list[tuple[str, str, str, str]]) -> str | None:
         """'male'/'female' when one reading is a noun with a form of the other gender, else None."""
