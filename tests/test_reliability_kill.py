@@ -9,6 +9,7 @@ sink after the real sinks holds every killed attempt until the test opens it for
 so no attempt can finish before its kill however the machine is loaded. The seed is printed in the
 failure message to replay a failing sequence (MURI_KILL_SEED=...).
 """
+import fnmatch
 import json
 import os
 import random
@@ -57,8 +58,10 @@ def write_recipe(tmp_path, corpus, out):
 
 
 def progress(out: Path) -> int:
-    work = out / "work"
-    return sum(1 for _ in work.rglob("*.done")) + sum(1 for _ in work.rglob("_*_DONE")) if work.exists() else 0
+    """Done markers under the run's work folder. ``os.walk`` skips a folder the running job removes
+    while it is read (``Path.rglob`` raises FileNotFoundError then)."""
+    return sum(1 for _, _, files in os.walk(out / "work") for name in files
+               if name.endswith(".done") or fnmatch.fnmatch(name, "_*_DONE"))
 
 
 def start(*args) -> subprocess.Popen:
