@@ -39,8 +39,7 @@ _UNIT = re.compile(r"\^(.*?)\$")
 # the tags after the number (Esperanto's case: <nom>, <acc>) go back into the generator's request
 _NOUN = re.compile(r"^(?P<lemma>[^<]+)<n><(?P<gender>ma|mi|m|f)><(?P<number>sg|pl)>(?P<rest>(?:<[^>]+>)*)")
 _TAG = re.compile(r"<([^>]+)>")
-GENDER = {"m": "male", "ma": "male", "mi": "male", "f": "female"}
-GENDER_TAGS = {"m": {"m", "ma", "mi"}, "f": {"f"}, "mf": {"mf"}}
+GENDER = {"m": "male", "ma": "male", "mi": "male", "f": "female", "mf": "epicene"}  # Apertium's gender tags
 
 
 class NoDictionary(RuntimeError):
@@ -115,7 +114,7 @@ def form_problems(language: str) -> list[str]:
         readings = analyses.get(word, [])
         if not readings:
             problems.append(f"{word}: unknown to {apertium.analyser.name}")
-        elif gender and not any(_tagged(r, gender[0]) or _tagged(r, "mf") for r in readings):
+        elif gender and not any(_tagged(r, gender) or _tagged(r, "epicene") for r in readings):
             # Esperanto's dictionary leaves many person words untagged ("virino<n><sg>", "ŝia<det><pos>"): not a conflict
             kind = "no gender tag" if any(_tagged(r) for r in readings) else f"listed {gender}"
             problems.append(f"{word}: {kind}, Apertium reads {', '.join(readings)}")
@@ -123,12 +122,13 @@ def form_problems(language: str) -> list[str]:
 
 
 def _tagged(reading: str, gender: str | None = None) -> bool:
-    """A noun, pronoun or determiner reading with that gender tag ("patro<n><f><sg>", "prpers<prn><p3><f><sg>"), or
-    with no gender tag at all when ``gender`` is None."""
+    """A noun, pronoun or determiner reading tagged with that gender (female, male, epicene:
+    "patrino<n><f><sg>", "prpers<prn><p3><f><sg>"), or with no gender tag at all when ``gender`` is None."""
     tags = _TAG.findall(reading)
     if not {"n", "prn", "det"} & set(tags):
         return False
-    return bool(GENDER_TAGS[gender] & set(tags)) if gender else not set().union(*GENDER_TAGS.values()) & set(tags)
+    genders = {GENDER[tag] for tag in tags if tag in GENDER}
+    return gender in genders if gender else not genders
 
 
 @dataclass
@@ -166,7 +166,7 @@ def coverage(texts: list[str], language: str) -> Coverage:
         listed = words.get(token)
         # listed words Apertium reads with that gender count too: pairs of two lemmas (homem/mulher), pronouns (li/ŝi)
         reference = (apertium.gendered_person_word(apertium.nouns(readings))
-                     or (listed if listed and any(_tagged(r, listed[0]) for r in readings) else None))
+                     or (listed if listed and any(_tagged(r, listed) for r in readings) else None))
         if reference:
             result.reference += 1
             result.female_reference += reference == "female"
