@@ -121,6 +121,17 @@ def record_code(label: object) -> str | None:
         return None
 
 
+def written_in(language: str, script: object) -> str:
+    """A record's language with its script when that is not the usual one ("hbs" + "Cyrl" ->
+    "hbs_Cyrl"); the language as given for its usual script, a missing or an unknown one."""
+    if not isinstance(script, str) or not script:
+        return language
+    try:
+        return language if script == get(language).script else get(f"{language}_{script}").tag
+    except UnknownLanguage:
+        return language
+
+
 # A config field holding a language: any label a user writes ("es", "spa"), stored as ISO 639-3.
 LanguageCode = Annotated[str, AfterValidator(code3)]
 

@@ -162,6 +162,26 @@ def test_human_written_text_is_pure_in_every_demo_language(purity):
         assert words > 1000 and foreign / words <= 0.005 and unknown / words <= 0.03, (language, foreign, unknown, words)
 
 
+def test_serbian_cyrillic_is_judged_as_its_latin_spelling(purity):
+    """Serbo-Croatian's lexicon and analyser know Latin spellings only: Cyrillic Serbian was all
+    foreign to them. Read through its Latin transliteration, the UDHR in Serbian Cyrillic is as pure
+    as in Latin, and a Cyrillic instruction gets the verdicts of its Latin spelling."""
+    flagged = {}
+    for code, language in (("srp_cyrl", "srp"), ("srp_latn", "srp_Latn")):
+        sentences = [sentence for _, text in declarations([code])[0].sections for sentence in text.split(". ")]
+        results = purity.check_all([(sentence, language, "", ()) for sentence in sentences])
+        words = sum(result.words for result in results)
+        flagged[language] = sum(len(r.foreign) + len(r.artefacts) + len(r.unknown) for r in results), words
+    # the lexicons are Croatian-leaning: ekavian Serbian ("obezbede", "ubeđenje") is 3.2% unknown either way
+    (cyrillic, words), (latin, _) = flagged.values()
+    assert words > 1000 and abs(cyrillic - latin) <= 2 and cyrillic / words <= 0.04, flagged
+    latin = purity.check("Napiši kratak sažetak filma the students i nastavnikimaqz.", "srp_Latn")
+    cyrillic = purity.check("Напиши кратак сажетак филма the students и наставникимаqз.", "srp")
+    assert (cyrillic.value, cyrillic.foreign, len(cyrillic.unknown)) == (latin.value, latin.foreign, len(latin.unknown))
+    assert latin.foreign == ["the", "students"] and latin.value < 0.8
+    assert purity.check("Напиши кратак сажетак филма.", "hbs").foreign  # Cyrillic where Latin is expected
+
+
 def test_made_up_words_are_unknown_and_the_analyser_knows_the_lexicons_gaps(purity):
     # what translators left in rated demo pairs (instruction rated 2-3 of 5 for each)
     galician = purity.check("Cal é o dereito á protección da lei contra inxies ou ataques?", "glg")

@@ -1,12 +1,14 @@
 """The language registry speaks every backend's codes, both ways, and names unsupported pairs."""
 import textwrap
 
+import cyrtranslit
 import pytest
 
 from muri_gen import languages as L
 from muri_gen.backends.translate.apertium import ApertiumTranslator
 from muri_gen.backends.translate.bergamot import BergamotTranslator
 from muri_gen.recipe import RecipeError, load_recipe
+from muri_gen.text import dominant_script
 
 
 def test_every_nllb_code_maps_to_a_language_and_back():
@@ -64,6 +66,22 @@ def test_serbian_cyrillic_is_translated_like_latin():
     cyrillic, latin = "Моја мајка је учитељица.", "Moja majka je učiteljica."
     assert translator.translate_batch([cyrillic, latin], "srp", "eng") == ["My mother is teacher."] * 2
     assert translator.translate_batch([cyrillic], "hbs", "eng") == ["My mother is teacher."]
+
+
+def test_serbian_instructions_are_written_in_the_documents_script():
+    """Apertium writes Serbo-Croatian in Latin only: a Cyrillic Serbian document got a Latin
+    instruction. Serbian (Cyrillic by default) and hbs_Cyrl are now written back in Cyrillic, the
+    words Apertium did not translate left in Latin; Latin Serbian and Croatian stay Latin."""
+    translator = ApertiumTranslator(ApertiumTranslator.Config())
+    english = ["My mother is a teacher.", "Write a summary of the film about Zlatko."]
+    latin = translator.translate_batch(english, "eng", "srp_Latn")
+    cyrillic = translator.translate_batch(english, "eng", "srp")
+    assert translator.translate_batch(english, "eng", "hbs_Cyrl") == cyrillic
+    assert dominant_script(latin[0])[0] == "Latn" and dominant_script(cyrillic[0])[0] == "Cyrl"
+    assert "мајка" in cyrillic[0] and "Zlatko" in cyrillic[1] and "about" in cyrillic[1]  # the last two untranslated
+    assert [cyrtranslit.to_latin(t, "sr") for t in cyrillic] == latin  # the same translation, letter for letter
+    assert translator.supports("eng", "hbs_Cyrl") and translator.supports("srp_Latn", "eng")
+    assert not translator.supports("eng", "spa_Cyrl") and not translator.supports("eng", "not-a-language")
 
 
 def test_bergamot_pairs_both_ways():

@@ -74,3 +74,36 @@ def test_stage_outcomes_for_bad_records():
     assert outcomes[3] == Rejected("unsupported_language", {"src": "eng", "tgt": "eus", "translator": "mt"})
     assert outcomes[4]["instruction"] == "Explain." and outcomes[4]["translation_src"] == {"skipped": "already_english"}
     assert outcomes[5].reason == "unknown_language"
+
+
+def test_a_serbian_document_is_translated_back_in_its_own_script(tmp_path):
+    """Language ID writes the script; the back-translation keeps it: the Cyrillic article's text comes
+    back in Cyrillic, the Latin one's in Latin (Apertium writes Serbo-Croatian in Latin only)."""
+    from muri_gen.corpora import declarations, documents
+    from muri_gen.text import dominant_script
+
+    rows = [{**row, "language": "hbs"} for code in ("srp_cyrl", "srp_latn")
+            for row in documents(declarations([code])[0]) if row["id"].endswith("article-1")]
+    (tmp_path / "in.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    (tmp_path / "r.yaml").write_text(textwrap.dedent(f"""\
+        name: t
+        languages: [hbs]
+        input: {{path: {tmp_path / 'in.jsonl'}, language_field: language}}
+        output: {{dir: {tmp_path / 'out'}}}
+        backends:
+          lid: {{kind: lid, type: fasttext}}
+          mt: {{kind: translator, type: apertium}}
+        stages:
+          - {{stage: language_id}}
+          - {{stage: translate, translator: mt}}
+          - {{stage: translate, id: back, translator: mt, direction: to_source, source_field: text_en,
+             target_field: text_back, provenance_field: back_provenance}}
+        """))
+    stats = run_recipe(load_recipe(tmp_path / "r.yaml"))
+    assert stats["kept"] == 2, stats
+    kept = sorted(RunDir(tmp_path / "out").kept_records(), key=lambda r: r["script"])
+    assert [r["script"] for r in kept] == ["Cyrl", "Latn"]
+    assert [dominant_script(r["text_back"])[0] for r in kept] == ["Cyrl", "Latn"]
+    cyrillic, latin = kept
+    assert cyrillic["text_en"] == latin["text_en"] and cyrillic["text_en"].startswith("All")
+    assert cyrillic["back_provenance"]["tgt"] == "hbs_Cyrl" and latin["back_provenance"]["tgt"] == "hbs"

@@ -28,6 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+import cyrtranslit
 import regex
 
 from muri_gen import languages
@@ -59,6 +60,17 @@ def _names(text: str) -> set[str]:
     """Capitalised words that do not start a sentence ("Oxford", "Interpol"): names, in any language."""
     starts = {m.group(1) for m in _SENTENCE_START.finditer(text)}
     return {w for w in _CAPITALISED.findall(text) if w not in starts}
+
+
+def _lexicon_spelling(text: str, language: str) -> str:
+    """Serbo-Croatian in Cyrillic read in Latin letters, the script its lexicon and analyser know."""
+    try:
+        lang = languages.get(language)
+    except languages.UnknownLanguage:
+        return text
+    if lang.script == "Cyrl" and languages.macrolanguage(lang.code) == "hbs":
+        return cyrtranslit.to_latin(text, "sr")
+    return text
 
 
 @lru_cache(maxsize=8)
@@ -114,7 +126,7 @@ class PurityChecker:
             by_language.setdefault(language, []).append(i)
         unknown: list[set[str] | None] = [None] * len(items)
         for language, indices in by_language.items():
-            found = unknown_words([items[i][0] for i in indices], language)
+            found = unknown_words([_lexicon_spelling(items[i][0], language) for i in indices], language)
             for i, words in zip(indices, found or ()):
                 unknown[i] = words
         return [self._check(*item, unknown=words) for item, words in zip(items, unknown)]
@@ -138,7 +150,7 @@ class PurityChecker:
         own = lexicon(code) if code else None
         others = [lexicon("en")] + [lexicon(c) for c in {simplemma_code(other) for other in contact} - {None, code}]
         names = _names(text)
-        judged = [(w, self._judge(w, lang.script, own, others, known_here, unknown)) for w in words
+        judged = [(w, self._judge(w, lang, own, others, known_here, unknown)) for w in words
                   if w not in names or w.lower() in self.markers]
         foreign = [w for w, verdict in judged if verdict == "foreign"]
         made_up = [w for w, verdict in judged if verdict == "unknown"]
@@ -149,16 +161,19 @@ class PurityChecker:
         words = (w.strip("-_'’") for w in self.segmenter.words(text, script)) if text else ()
         return [w for w in words if any(c.isalpha() for c in w)]
 
-    def _judge(self, word: str, script: str, own: Lexicon | None, others: list[Lexicon], known_here: set[str],
-               unknown: set[str] | None) -> str | None:
+    def _judge(self, word: str, lang: languages.Language, own: Lexicon | None, others: list[Lexicon],
+               known_here: set[str], unknown: set[str] | None) -> str | None:
         """"foreign", "unknown" (to the lexicon and the analyser) or None (the language's). ``unknown``: the
         words the language's analyser does not know, None without an analyser."""
         lower = word.lower()
         if lower in known_here:
             return None
+        script = lang.script
         word_script, _ = dominant_script(word)
         if not script_matches(word_script, script) and word_script != "Zyyy":
             return None if script in ("Jpan", "Hang") and word_script in HAN else "foreign"  # kanji, hanja
+        word = _lexicon_spelling(word, lang.tag)
+        lower = word.lower()
         if lower in self.markers:
             return "foreign"
         if len(lower) < 4 and lower not in self.short_words:  # "ben", "sed": lexicon gaps

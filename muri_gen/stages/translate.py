@@ -165,10 +165,5 @@ class Translate(Stage):
 
     def _tag(self, language: str, script) -> str:
         """``srp_Latn`` for a script other than the language's usual one, if the translator knows it."""
-        if not isinstance(script, str) or script == languages.get(language).script:
-            return language
-        try:
-            tag = languages.get(f"{language}_{script}").tag
-        except languages.UnknownLanguage:
-            return language
-        return tag if self.translator.supports(*self.config.pair(tag)) else language
+        tag = languages.written_in(language, script)
+        return tag if tag == language or self.translator.supports(*self.config.pair(tag)) else language

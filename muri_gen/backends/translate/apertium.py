@@ -1,6 +1,11 @@
 """Apertium (rule-based, Debian packages) through its command line: the embedded default for
 Romance languages, Esperanto and Serbo-Croatian.
 
+Apertium's Serbo-Croatian pairs read and write Latin script only; Serbian Cyrillic maps letter for
+letter (cyrtranslit): Cyrillic input is read in Latin, and output asked for in Cyrillic (Serbian's
+usual script, ``srp`` or ``hbs_Cyrl``) is written back in it, the words Apertium did not know left
+as they came (English leftovers and names: "Wрите" helps nobody).
+
 Process start-up costs more than translating a sentence, so a batch is one call with one
 segment per line (Apertium keeps line breaks as they are). A call that hangs is killed after
 ``timeout_seconds`` and retried; a missing binary or language pair is named plainly.
@@ -15,6 +20,7 @@ import subprocess
 import time
 from functools import cached_property
 
+import cyrtranslit
 from pydantic import Field
 
 from muri_gen import languages
@@ -23,8 +29,10 @@ from muri_gen.translation.documents import TranslatorUnavailable
 from muri_gen.translation.orthography import polish
 
 
-TO_LATIN = "Cyrl-Latn"  # apertium-hbs-eng's transliteration mode (Serbian Cyrillic -> Latin)
 _CYRILLIC = re.compile("[\u0400-\u04ff]")
+# Apertium's marks without -u: '*' a word it could not analyse, '@' one its dictionary lacks (both
+# left as they came: English leftovers, names), '#' a target word it could not inflect
+_MARKED = re.compile(r"[*@](\w[\w'’-]*)|#(?=\S)")
 
 
 class ApertiumConfig(BackendConfig):
@@ -49,7 +57,12 @@ class ApertiumTranslator(Translator):
         return frozenset(line.strip() for line in listed.stdout.splitlines() if line.strip())
 
     def supports(self, src: str, tgt: str) -> bool:
-        return languages.apertium_mode(src, tgt, self.modes) is not None
+        try:
+            source, target = languages.get(src), languages.get(tgt)
+        except languages.UnknownLanguage:
+            return False
+        return (_script_ok(source) and _script_ok(target)
+                and languages.apertium_mode(source.code, target.code, self.modes) is not None)
 
     def describe(self) -> dict:
         return {"backend": self.name}
@@ -60,23 +73,27 @@ class ApertiumTranslator(Translator):
             raise TranslatorUnavailable(
                 f"the Apertium binary {self.config.binary!r} is not installed (apt-get install apertium)"
             )
-        mode = languages.apertium_mode(src, tgt, self.modes)
-        if mode is None:
+        source, target = languages.get(src), languages.get(tgt)
+        mode = languages.apertium_mode(source.code, target.code, self.modes)
+        if mode is None or not self.supports(src, tgt):
             raise TranslatorUnavailable(
                 f"no Apertium pair installed for {src}->{tgt} (installed: {', '.join(sorted(self.modes)) or 'none'})"
             )
         # one segment per line: a newline inside a segment would shift every later translation
         lines = [" ".join(t.split()) for t in texts]
-        if (languages.macrolanguage(languages.get(src).code) == "hbs" and TO_LATIN in self.modes
-                and any(_CYRILLIC.search(line) for line in lines)):
-            lines = self._call(binary, TO_LATIN, lines)  # the hbs pairs read Latin script only: Serbian Cyrillic passed through untranslated
-        target = languages.get(tgt).code
-        return [polish(_sentence_case(source, " ".join(line.split())), target)  # "Qué  la ley"
-                for source, line in zip(texts, self._call(binary, mode, lines))]
+        if _is_hbs(source):  # untransliterated, Cyrillic went through the hbs pairs untranslated
+            lines = [cyrtranslit.to_latin(line, "sr") if _CYRILLIC.search(line) else line for line in lines]
+        if _is_hbs(target) and target.script == "Cyrl":
+            lines = [_to_cyrillic(line, self.config.mark_unknown) for line in self._call(binary, mode, lines, marks=True)]
+        else:
+            lines = self._call(binary, mode, lines)
+        return [polish(_sentence_case(text, " ".join(line.split())), target.code)  # "Qué  la ley"
+                for text, line in zip(texts, lines)]
 
-    def _call(self, binary: str, mode: str, lines: list[str]) -> list[str]:
-        """One Apertium call over ``lines`` (one segment each): their outputs, retried on failure."""
-        command = [binary, *([] if self.config.mark_unknown else ["-u"]), mode]
+    def _call(self, binary: str, mode: str, lines: list[str], marks: bool = False) -> list[str]:
+        """One Apertium call over ``lines`` (one segment each): their outputs, retried on failure.
+        ``marks``: keep the '*' before unknown words whatever ``mark_unknown`` says."""
+        command = [binary, *([] if self.config.mark_unknown or marks else ["-u"]), mode]
         payload = "".join(line + "\n" for line in lines)
         timeout = self.config.timeout_seconds + 0.01 * len(lines)
         problem = ""
@@ -100,6 +117,25 @@ class ApertiumTranslator(Translator):
         if "did not answer" in problem:
             raise TranslatorUnavailable(f"{problem} ({self.config.retries + 1} attempts)")
         raise RuntimeError(f"{problem} ({self.config.retries + 1} attempts)")
+
+
+def _is_hbs(language: languages.Language) -> bool:
+    return languages.macrolanguage(language.code) == "hbs"
+
+
+def _script_ok(language: languages.Language) -> bool:
+    """Apertium writes each language in its usual script; Serbo-Croatian in Latin and, transliterated,
+    in Cyrillic."""
+    return language.script == languages.default_script(language.code) or (
+        _is_hbs(language) and language.script in ("Latn", "Cyrl"))
+
+
+def _to_cyrillic(line: str, mark_unknown: bool) -> str:
+    """Serbian Cyrillic from Apertium's marked Latin output: the marks dropped, the words it could
+    not translate left in Latin."""
+    parts = _MARKED.split(line)  # even: translated text; odd: an untranslated word, or None for a '#'
+    return "".join(cyrtranslit.to_cyrillic(part, "sr") if i % 2 == 0 else ("*" if mark_unknown else "") + part
+                   for i, part in enumerate(parts) if part is not None)
 
 
 def _run(command: list[str], payload: str, timeout: float) -> tuple[int, str, str]:
