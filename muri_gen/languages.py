@@ -121,17 +121,6 @@ def record_code(label: object) -> str | None:
         return None
 
 
-def written_in(language: str, script: object) -> str:
-    """A record's language with its script when that is not the usual one ("hbs" + "Cyrl" ->
-    "hbs_Cyrl"); the language as given for its usual script, a missing or an unknown one."""
-    if not isinstance(script, str) or not script:
-        return language
-    try:
-        return language if script == get(language).script else get(f"{language}_{script}").tag
-    except UnknownLanguage:
-        return language
-
-
 # A config field holding a language: any label a user writes ("es", "spa"), stored as ISO 639-3.
 LanguageCode = Annotated[str, AfterValidator(code3)]
 
@@ -244,6 +233,34 @@ def nllb_codes() -> frozenset[str]:
 def nllb_scripts(code: str) -> frozenset[str]:
     """Every script NLLB-200 writes a language in (Kashmiri: Arab and Deva)."""
     return frozenset(tag.split("_")[1] for tag in nllb_codes() if from_backend(tag).code == code)
+
+
+# Scripts a language is also commonly written in, beyond its registry default and NLLB-200's scripts.
+OTHER_SCRIPTS: dict[str, set[str]] = {
+    "srp": {"Latn"}, "hbs": {"Cyrl"}, "bos": {"Cyrl"}, "cnr": {"Cyrl"}, "uzb": {"Cyrl"}, "uzn": {"Cyrl"},
+    "aze": {"Cyrl", "Arab"}, "kaz": {"Latn"}, "tuk": {"Cyrl"}, "kur": {"Arab"}, "kmr": {"Arab"},
+    "pan": {"Arab"}, "snd": {"Deva"}, "mon": {"Mong"}, "tat": {"Latn"}, "msa": {"Arab"}, "zsm": {"Arab"},
+    "cmn": {"Hant"}, "yue": {"Hans"}, "hin": {"Latn"}, "urd": {"Latn"}, "ron": {"Cyrl"},
+}
+
+
+@lru_cache(maxsize=1024)
+def scripts(code: str) -> frozenset[str]:
+    """Every script a language is written in: its default, NLLB-200's and the other common ones."""
+    return frozenset({get(code).script} | OTHER_SCRIPTS.get(code, set()) | nllb_scripts(code))
+
+
+def tag_in_script(language: str, script: object) -> str:
+    """A record's language with its script when that is another script the language is written in
+    ("hbs" + "Cyrl" -> "hbs_Cyrl"); the language as given otherwise (its usual script, none, or one
+    it is not written in: a mislabelled record keeps its language's script)."""
+    try:
+        lang = get(language)
+    except UnknownLanguage:
+        return language
+    if not isinstance(script, str) or script == lang.script or script not in scripts(lang.code):
+        return language
+    return get(f"{lang.code}_{script}").tag
 
 
 def _cldr_name(code: str) -> str:

@@ -121,3 +121,12 @@ def test_a_resource_finds_a_language_under_its_own_codes_then_its_macrolanguages
     assert L.family_codes("hrv") == ("hr", "hrv", "sh", "hbs")  # Croatian, then Serbo-Croatian
     assert L.family_codes("spa_Latn") == ("es", "spa")
     assert L.family_codes("not a language") == ()
+
+
+def test_a_records_script_joins_its_language_only_where_the_language_is_written_in_it():
+    assert L.tag_in_script("hbs", "Cyrl") == "hbs_Cyrl" and L.tag_in_script("srp", "Latn") == "srp_Latn"
+    assert L.tag_in_script("hbs", "Latn") == "hbs" and L.tag_in_script("srp", "Cyrl") == "srp"
+    assert L.tag_in_script("cmn", "Hant") == "cmn_Hant"
+    # a mislabelled record (a Spanish label on Cyrillic text), no script, an unknown language: as given
+    assert L.tag_in_script("spa", "Cyrl") == "spa" and L.tag_in_script("spa", None) == "spa"
+    assert L.tag_in_script("und", "Latn") == "und"

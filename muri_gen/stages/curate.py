@@ -160,9 +160,10 @@ class Curate(Stage):
         (embeddings, the judge) for the candidates that can still be kept. A candidate that fails the
         calibration even at perfect alignment and judge is not embedded when the stage filters: on the
         demo that skips most of Serbo-Croatian's word salad and keeps scoring within a tenth of generation."""
-        purities = self.purity.check_all([(c["instruction"], languages.written_in(record.get("language") or "und",
-                                                                           record.get("script")),
-                                           record.get("text") or "", contact_languages(record)) for record, c in flat])
+        # in the record's script: a Cyrillic Serbian instruction is not foreign to Serbo-Croatian
+        purities = self.purity.check_all([
+            (c["instruction"], languages.tag_in_script(record.get("language") or "und", record.get("script")),
+             record.get("text") or "", contact_languages(record)) for record, c in flat])
         rows = [self.text_signals(record, c, score, purity) for (record, c), score, purity in zip(flat, lid, purities)]
         grounded = self.grounding.score([self.query(record, c) for record, c in flat])
         for row, (english, native) in zip(rows, grounded):

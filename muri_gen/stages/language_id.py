@@ -19,15 +19,6 @@ from muri_gen.text import dominant_script, script_matches
 from muri_gen.record import Outcome, Rejected
 from muri_gen.stages.base import Stage, StageConfig
 
-# Scripts a language is also commonly written in, beyond its registry default and NLLB-200's scripts.
-OTHER_SCRIPTS: dict[str, set[str]] = {
-    "srp": {"Latn"}, "hbs": {"Cyrl"}, "bos": {"Cyrl"}, "cnr": {"Cyrl"}, "uzb": {"Cyrl"}, "uzn": {"Cyrl"},
-    "aze": {"Cyrl", "Arab"}, "kaz": {"Latn"}, "tuk": {"Cyrl"}, "kur": {"Arab"}, "kmr": {"Arab"},
-    "pan": {"Arab"}, "snd": {"Deva"}, "mon": {"Mong"}, "tat": {"Latn"}, "msa": {"Arab"}, "zsm": {"Arab"},
-    "cmn": {"Hant"}, "yue": {"Hans"}, "hin": {"Latn"}, "urd": {"Latn"}, "ron": {"Cyrl"},
-}
-
-
 class LanguageIDConfig(StageConfig):
     backend: str = Field(default="lid", description="the recipe's backends: key of a LID backend")
     min_confidence: float = Field(default=0.5, ge=0, le=1,
@@ -59,7 +50,7 @@ def scripts_of(targets: tuple[str, ...]) -> frozenset[str]:
     """Every script the targeted languages are written in."""
     scripts = set()
     for code in targets:
-        scripts |= {languages.get(code).script} | OTHER_SCRIPTS.get(code, set()) | languages.nllb_scripts(code)
+        scripts |= languages.scripts(code)
     return frozenset(scripts)
 
 

@@ -165,5 +165,5 @@ class Translate(Stage):
 
     def _tag(self, language: str, script) -> str:
         """``srp_Latn`` for a script other than the language's usual one, if the translator knows it."""
-        tag = languages.written_in(language, script)
+        tag = languages.tag_in_script(language, script)
         return tag if tag == language or self.translator.supports(*self.config.pair(tag)) else language
