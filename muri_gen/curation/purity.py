@@ -62,15 +62,18 @@ def _names(text: str) -> set[str]:
     return {w for w in _CAPITALISED.findall(text) if w not in starts}
 
 
-def _lexicon_spelling(text: str, language: str) -> str:
+def _lexicon_spelling(text: str, lang: languages.Language | None) -> str:
     """Serbo-Croatian in Cyrillic read in Latin letters, the script its lexicon and analyser know."""
-    try:
-        lang = languages.get(language)
-    except languages.UnknownLanguage:
-        return text
-    if lang.script == "Cyrl" and languages.macrolanguage(lang.code) == "hbs":
+    if lang is not None and lang.script == "Cyrl" and languages.macrolanguage(lang.code) == "hbs":
         return cyrtranslit.to_latin(text, "sr")
     return text
+
+
+def _language(label: str) -> languages.Language | None:
+    try:
+        return languages.get(label)
+    except languages.UnknownLanguage:
+        return None
 
 
 @lru_cache(maxsize=8)
@@ -126,7 +129,7 @@ class PurityChecker:
             by_language.setdefault(language, []).append(i)
         unknown: list[set[str] | None] = [None] * len(items)
         for language, indices in by_language.items():
-            found = unknown_words([_lexicon_spelling(items[i][0], language) for i in indices], language)
+            found = unknown_words([_lexicon_spelling(items[i][0], _language(language)) for i in indices], language)
             for i, words in zip(indices, found or ()):
                 unknown[i] = words
         return [self._check(*item, unknown=words) for item, words in zip(items, unknown)]
@@ -135,9 +138,8 @@ class PurityChecker:
                unknown: set[str] | None) -> Purity:
         artefacts = [m.group() for m in ARTEFACT.finditer(instruction)]
         text = ARTEFACT.sub(" ", instruction)
-        try:
-            lang = languages.get(language)
-        except languages.UnknownLanguage:
+        lang = _language(language)
+        if lang is None:
             return Purity(None)
         words = self._words(text, lang.script)
         total = len(words) + len(artefacts)
@@ -172,7 +174,7 @@ class PurityChecker:
         word_script, _ = dominant_script(word)
         if not script_matches(word_script, script) and word_script != "Zyyy":
             return None if script in ("Jpan", "Hang") and word_script in HAN else "foreign"  # kanji, hanja
-        word = _lexicon_spelling(word, lang.tag)
+        word = _lexicon_spelling(word, lang)
         lower = word.lower()
         if lower in self.markers:
             return "foreign"

@@ -73,12 +73,12 @@ class ApertiumTranslator(Translator):
             raise TranslatorUnavailable(
                 f"the Apertium binary {self.config.binary!r} is not installed (apt-get install apertium)"
             )
-        source, target = languages.get(src), languages.get(tgt)
-        mode = languages.apertium_mode(source.code, target.code, self.modes)
-        if mode is None or not self.supports(src, tgt):
+        if not self.supports(src, tgt):
             raise TranslatorUnavailable(
                 f"no Apertium pair installed for {src}->{tgt} (installed: {', '.join(sorted(self.modes)) or 'none'})"
             )
+        source, target = languages.get(src), languages.get(tgt)
+        mode = languages.apertium_mode(source.code, target.code, self.modes)
         # one segment per line: a newline inside a segment would shift every later translation
         lines = [" ".join(t.split()) for t in texts]
         if _is_hbs(source):  # untransliterated, Cyrillic went through the hbs pairs untranslated
@@ -92,7 +92,7 @@ class ApertiumTranslator(Translator):
 
     def _call(self, binary: str, mode: str, lines: list[str], marks: bool = False) -> list[str]:
         """One Apertium call over ``lines`` (one segment each): their outputs, retried on failure.
-        ``marks``: keep the '*' before unknown words whatever ``mark_unknown`` says."""
+        ``marks``: keep Apertium's marks ('*', '@', '#') whatever ``mark_unknown`` says."""
         command = [binary, *([] if self.config.mark_unknown or marks else ["-u"]), mode]
         payload = "".join(line + "\n" for line in lines)
         timeout = self.config.timeout_seconds + 0.01 * len(lines)
