@@ -1,6 +1,7 @@
 """The curate stage's signals on real text: language purity, degeneration, length demands against
 native UDHR articles, and alignment by embedding rank with the two embedded models (multilingual
 USE and multilingual-e5-small) on the UDHR in English, Spanish and Catalan."""
+import cyrtranslit
 import pytest
 
 from muri_gen.backends.embed.e5 import E5Embedder
@@ -166,15 +167,15 @@ def test_serbian_cyrillic_is_judged_as_its_latin_spelling(purity):
     """Serbo-Croatian's lexicon and analyser know Latin spellings only: Cyrillic Serbian was all
     foreign to them. Read through its Latin transliteration, the UDHR in Serbian Cyrillic is as pure
     as in Latin, and a Cyrillic instruction gets the verdicts of its Latin spelling."""
-    flagged = {}
+    flagged, words = {}, {}
     for code, language in (("srp_cyrl", "srp"), ("srp_latn", "srp_Latn")):
         sentences = [sentence for _, text in declarations([code])[0].sections for sentence in text.split(". ")]
         results = purity.check_all([(sentence, language, "", ()) for sentence in sentences])
-        words = sum(result.words for result in results)
-        flagged[language] = sum(len(r.foreign) + len(r.artefacts) + len(r.unknown) for r in results), words
-    # the lexicons are Croatian-leaning: ekavian Serbian ("obezbede", "ubeđenje") is 3.2% unknown either way
-    (cyrillic, words), (latin, _) = flagged.values()
-    assert words > 1000 and abs(cyrillic - latin) <= 2 and cyrillic / words <= 0.04, flagged
+        words[language] = sum(result.words for result in results)
+        flagged[language] = sorted(cyrtranslit.to_latin(w, "sr") for r in results for w in r.foreign + r.unknown + r.artefacts)
+    # the same words either way; the lexicons lean Croatian: ekavian Serbian ("obezbede", "ubeđenje") is 3% unknown
+    assert flagged["srp"] == flagged["srp_Latn"]
+    assert words["srp"] > 1000 and len(flagged["srp"]) / words["srp"] <= 0.04, (len(flagged["srp"]), words)
     latin = purity.check("Napiši kratak sažetak filma the students i nastavnikimaqz.", "srp_Latn")
     cyrillic = purity.check("Напиши кратак сажетак филма the students и наставникимаqз.", "srp")
     assert (cyrillic.value, cyrillic.foreign, len(cyrillic.unknown)) == (latin.value, latin.foreign, len(latin.unknown))
