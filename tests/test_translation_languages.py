@@ -73,12 +73,13 @@ def test_serbian_instructions_are_written_in_the_documents_script():
     instruction. Serbian (Cyrillic by default) and hbs_Cyrl are now written back in Cyrillic, the
     words Apertium did not translate left in Latin; Latin Serbian and Croatian stay Latin."""
     translator = ApertiumTranslator(ApertiumTranslator.Config())
-    english = ["My mother is a teacher.", "Write a summary of the film about Zlatko."]
+    english = ["My mother is a teacher.", "Write a summary of the film about Zlatko.", "Write to a@b.com about item #1."]
     latin = translator.translate_batch(english, "eng", "srp_Latn")
     cyrillic = translator.translate_batch(english, "eng", "srp")
     assert translator.translate_batch(english, "eng", "hbs_Cyrl") == cyrillic
     assert dominant_script(latin[0])[0] == "Latn" and dominant_script(cyrillic[0])[0] == "Cyrl"
     assert "мајка" in cyrillic[0] and "Zlatko" in cyrillic[1] and "about" in cyrillic[1]  # the last two untranslated
+    assert "a@b.com" in cyrillic[2] and "#1" in cyrillic[2]  # the text's own '@' and '#' are not Apertium's marks
     assert [cyrtranslit.to_latin(t, "sr") for t in cyrillic] == latin  # the same translation, letter for letter
     assert translator.supports("eng", "hbs_Cyrl") and translator.supports("srp_Latn", "eng")
     assert not translator.supports("eng", "spa_Cyrl") and not translator.supports("eng", "not-a-language")

@@ -30,9 +30,6 @@ from muri_gen.translation.orthography import polish
 
 
 _CYRILLIC = re.compile("[\u0400-\u04ff]")
-# Apertium's marks without -u: '*' a word it could not analyse, '@' one its dictionary lacks (both
-# left as they came: English leftovers, names), '#' a target word it could not inflect
-_MARKED = re.compile(r"[*@](\w[\w'’-]*)|#(?=\S)")
 
 
 class ApertiumConfig(BackendConfig):
@@ -84,16 +81,19 @@ class ApertiumTranslator(Translator):
         if _is_hbs(source):  # untransliterated, Cyrillic went through the hbs pairs untranslated
             lines = [cyrtranslit.to_latin(line, "sr") if _CYRILLIC.search(line) else line for line in lines]
         if _is_hbs(target) and target.script == "Cyrl":
-            lines = [_to_cyrillic(line, self.config.mark_unknown) for line in self._call(binary, mode, lines, marks=True)]
+            # a second, marked run tells which words Apertium left untranslated: they stay as they came
+            marked = self._call(binary, mode, lines, marks=True)
+            lines = [_to_cyrillic(plain, marks, self.config.mark_unknown)
+                     for plain, marks in zip(self._call(binary, mode, lines, marks=False), marked)]
         else:
-            lines = self._call(binary, mode, lines)
+            lines = self._call(binary, mode, lines, marks=self.config.mark_unknown)
         return [polish(_sentence_case(text, " ".join(line.split())), target.code)  # "Qué  la ley"
                 for text, line in zip(texts, lines)]
 
-    def _call(self, binary: str, mode: str, lines: list[str], marks: bool = False) -> list[str]:
+    def _call(self, binary: str, mode: str, lines: list[str], marks: bool) -> list[str]:
         """One Apertium call over ``lines`` (one segment each): their outputs, retried on failure.
-        ``marks``: keep Apertium's marks ('*', '@', '#') whatever ``mark_unknown`` says."""
-        command = [binary, *([] if self.config.mark_unknown or marks else ["-u"]), mode]
+        ``marks``: Apertium's marks before the words it could not translate ('*', '@', '#'), or none (-u)."""
+        command = [binary, *([] if marks else ["-u"]), mode]
         payload = "".join(line + "\n" for line in lines)
         timeout = self.config.timeout_seconds + 0.01 * len(lines)
         problem = ""
@@ -130,12 +130,21 @@ def _script_ok(language: languages.Language) -> bool:
         _is_hbs(language) and language.script in ("Latn", "Cyrl"))
 
 
-def _to_cyrillic(line: str, mark_unknown: bool) -> str:
-    """Serbian Cyrillic from Apertium's marked Latin output: the marks dropped, the words it could
-    not translate left in Latin."""
-    parts = _MARKED.split(line)  # even: translated text; odd: an untranslated word, or None for a '#'
-    return "".join(cyrtranslit.to_cyrillic(part, "sr") if i % 2 == 0 else ("*" if mark_unknown else "") + part
-                   for i, part in enumerate(parts) if part is not None)
+def _to_cyrillic(plain: str, marked: str, mark_unknown: bool) -> str:
+    """Serbian Cyrillic from Apertium's Latin output, word by word: a word the marked run shows
+    with '*' or '@' before it (not analysed, not in the dictionary: English leftovers, names) stays
+    as it came, in its marked form when ``mark_unknown``. Reading the marks from a second run
+    rather than stripping them keeps a text's own '@' and '#' ("a@b.com", "#1")."""
+    words, marked_words = plain.split(" "), marked.split(" ")
+    if len(words) != len(marked_words):
+        return cyrtranslit.to_cyrillic(plain, "sr")
+    return " ".join((mark if mark_unknown else word) if _untranslated(word, mark) else cyrtranslit.to_cyrillic(word, "sr")
+                    for word, mark in zip(words, marked_words))
+
+
+def _untranslated(word: str, marked: str) -> bool:
+    core = re.search(r"\w+", word)
+    return marked != word and core is not None and re.search(r"[*@]" + re.escape(core.group()), marked) is not None
 
 
 def _run(command: list[str], payload: str, timeout: float) -> tuple[int, str, str]:
