@@ -73,5 +73,8 @@ def test_apertium_into_spanish_opens_its_questions_and_other_targets_drop_them()
     assert rest == "Quin és el dret a un descans raonable?"  # Apertium wrote Portuguese's "descanso"
     [right] = apertium.translate_batch(["What is the right to freedom of thought?"], "eng", "epo")
     assert right == "Kio estas la rajto al libereco de penso?"  # Apertium wrote "la ĝusta al"
+    [quoted] = apertium.translate_batch(['The doctor said: "Yes" and left.'], "eng", "hrv")
+    assert '"Yes"' in quoted and "parquote" not in quoted  # Apertium wrote "parquoteYesparquote"
+    assert '"Yes"' in apertium.translate_batch(['The doctor said: "Yes" and left.'], "eng", "srp")[0]  # in Cyrillic too
     [french] = apertium.translate_batch(["¿Qué es la carta? ¿Cuál es la ley contra la esclavitud?"], "spa", "fra")
     assert french.startswith("Qu'est-ce que la lettre? Quelle est la loi contre ")

@@ -18,6 +18,7 @@ Two dictionary slips came back in every demo run and raters marked each down (2-
 por->cat keeps Portuguese "descanso" for Catalan "descans" (the right to rest, UDHR article 24), and
 en->eo reads "the right to" as the adjective: "la ĝusta al libereco", "la ĝusta ĝui" for "la rajto al
 libereco", "la rajto ĝui" (an adjective before a preposition or an infinitive has no noun to agree with).
+English -> Serbo-Croatian writes a quotation mark as "parquote" ("parquoteYesparquote").
 """
 from __future__ import annotations
 
@@ -41,8 +42,10 @@ AGREEMENT = {"cat": (re.compile(r"(quin|quins|quina|quines) (és|són|sa) (el|la
              "fra": (re.compile(r"(quel|quelle|quels|quelles) (est|sont) (le|la)\b", re.IGNORECASE),
                      {"le": ("quel", "est"), "la": ("quelle", "est")})}
 # a translator's wrong word, wherever it stands: (pattern, replacement), the replacement cased like the match
+_PARQUOTE = ((re.compile("parquote"), '"'),)  # apertium-hbs-eng's eng->hbs writes its quote escape out
 SLIPS = {"cat": ((re.compile(r"\bdescanso\b", re.IGNORECASE), "descans"),),
-         "epo": ((re.compile(r"\bla ĝusta (?=(?:al|je|de|\w+i)\b)", re.IGNORECASE), "la rajto "),)}
+         "epo": ((re.compile(r"\bla ĝusta (?=(?:al|je|de|\w+i)\b)", re.IGNORECASE), "la rajto "),),
+         **dict.fromkeys(("hbs", "hrv", "srp", "bos"), _PARQUOTE)}
 SENTENCE = re.compile(r"[^.?!]*[.?!]+[\"'»”)]*\s*|[^.?!]+$")
 LEAD = re.compile(r"\s*[\"'«“(]*")
 FIRST_WORD = re.compile(r"^(\w+)")

@@ -80,15 +80,14 @@ class ApertiumTranslator(Translator):
         lines = [" ".join(t.split()) for t in texts]
         if _is_hbs(source):  # untransliterated, Cyrillic went through the hbs pairs untranslated
             lines = [cyrtranslit.to_latin(line, "sr") if _CYRILLIC.search(line) else line for line in lines]
-        if _is_hbs(target) and target.script == "Cyrl":
-            # a second, marked run tells which words Apertium left untranslated: they stay as they came
-            marked = self._call(binary, mode, lines, marks=True)
-            lines = [_to_cyrillic(plain, marks, self.config.mark_unknown)
-                     for plain, marks in zip(self._call(binary, mode, lines, marks=False), marked)]
-        else:
-            lines = self._call(binary, mode, lines, marks=self.config.mark_unknown)
-        return [polish(_sentence_case(text, " ".join(line.split())), target.code)  # "Qué  la ley"
-                for text, line in zip(texts, lines)]
+        cyrillic = _is_hbs(target) and target.script == "Cyrl"
+        translated = [polish(_sentence_case(text, " ".join(line.split())), target.code)  # "Qué  la ley"
+                      for text, line in zip(texts, self._call(binary, mode, lines, self.config.mark_unknown and not cyrillic))]
+        if not cyrillic:
+            return translated
+        # a second, marked run tells which words Apertium left untranslated: they stay as they came
+        marked = [" ".join(line.split()) for line in self._call(binary, mode, lines, marks=True)]
+        return [_to_cyrillic(plain, marks, self.config.mark_unknown) for plain, marks in zip(translated, marked)]
 
     def _call(self, binary: str, mode: str, lines: list[str], marks: bool) -> list[str]:
         """One Apertium call over ``lines`` (one segment each): their outputs, retried on failure.
