@@ -28,8 +28,10 @@ class XLlamaCppConfig(ClientConfig):
     threads: int | None = Field(default=None, ge=1, description="default: llama.cpp's choice (all cores)")
     prompt_cache: bool = Field(default=True,
                                description="reuse the prefix of earlier prompts a slot or llama.cpp's host-memory "
-                                           "cache holds (its default); off, every request reads its whole prompt "
-                                           "(what a benchmark of two clients sending the same prompts needs)")
+                                           "cache holds (its default; a request's sampled tokens then depend on "
+                                           "what came before it); off, every request reads its whole prompt (a "
+                                           "request regenerated after a kill, or a benchmark's twin clients, get "
+                                           "the same tokens, with one slot)")
     max_concurrency: int = Field(default=4, ge=1,
                                  description="= parallel: a queued request would spend its timeout waiting")
     timeout: float = Field(default=600.0, gt=0, description="CPU decoding on a shared machine is slow")
