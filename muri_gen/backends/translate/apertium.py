@@ -29,7 +29,6 @@ from muri_gen.translation.documents import TranslatorUnavailable
 from muri_gen.translation.orthography import polish
 
 
-_CYRILLIC = re.compile("[\u0400-\u04ff]")
 
 
 class ApertiumConfig(BackendConfig):
@@ -79,7 +78,7 @@ class ApertiumTranslator(Translator):
         # one segment per line: a newline inside a segment would shift every later translation
         lines = [" ".join(t.split()) for t in texts]
         if _is_hbs(source):  # untransliterated, Cyrillic went through the hbs pairs untranslated
-            lines = [cyrtranslit.to_latin(line, "sr") if _CYRILLIC.search(line) else line for line in lines]
+            lines = [cyrtranslit.to_latin(line, "sr") for line in lines]  # Latin letters pass unchanged
         cyrillic = _is_hbs(target) and target.script == "Cyrl"
         translated = [polish(_sentence_case(text, " ".join(line.split())), target.code)  # "Qué  la ley"
                       for text, line in zip(texts, self._call(binary, mode, lines, self.config.mark_unknown and not cyrillic))]
